@@ -1,0 +1,73 @@
+"""Agent-facing pages: the site-ID form, sign-out and the console."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from console.forms import SiteIdForm
+from sso_site.signin.decorators import agent_required
+from sso_site.signin.session import sign_out
+from tenants.models import SITE_ID_MAX, SITE_ID_MIN, Audience
+
+REMEMBER_SECONDS = 365 * 24 * 3600
+
+
+def _remembered_site_id(request: HttpRequest) -> int | None:
+    raw = request.COOKIES.get(settings.SSO_SITE_COOKIE, "")
+    if raw.isdigit() and SITE_ID_MIN <= int(raw) <= SITE_ID_MAX:
+        return int(raw)
+    return None
+
+
+def _start_url(site_id: int, next_url: str | None) -> str:
+    url = reverse("sso:agent-login", kwargs={"site_id": site_id})
+    return f"{url}?{urlencode({'next': next_url})}" if next_url else url
+
+
+@never_cache
+def agent_login(request: HttpRequest) -> HttpResponse:
+    """Ask for the site ID (or offer the remembered one), then start its SSO."""
+    next_url = request.GET.get("next") or request.POST.get("next")
+    remembered = None if "change" in request.GET else _remembered_site_id(request)
+    form = SiteIdForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        site_id = form.cleaned_data["site_id"]
+        response = HttpResponseRedirect(_start_url(site_id, next_url))
+        response.set_cookie(
+            settings.SSO_SITE_COOKIE,
+            str(site_id),
+            max_age=REMEMBER_SECONDS,
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+    context = {
+        "form": form,
+        "next": next_url or "",
+        "remembered": remembered,
+        "continue_url": _start_url(remembered, next_url) if remembered else "",
+    }
+    return render(request, "agent/login.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def agent_logout(request: HttpRequest) -> HttpResponse:
+    """End the agent's session and go back to the sign-in page."""
+    sign_out(request, audience=Audience.AGENT)
+    return HttpResponseRedirect(reverse("agent-login"))
+
+
+@never_cache
+@agent_required
+def console_index(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
+    """Show the agent console of the site the session is bound to."""
+    agent = request.agent  # type: ignore[attr-defined]
+    return render(request, "console/index.html", {"agent": agent, "site": agent.site})

@@ -1,0 +1,4 @@
+"""Protocol adapters (SAML, JWT): they verify, then call ``sso_site.signin``.
+
+Nothing else imports this package.
+"""

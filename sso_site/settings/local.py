@@ -1,0 +1,10 @@
+"""Settings for ``make run``: SQLite, eager tasks, debug pages, demo IdP."""
+
+from __future__ import annotations
+
+from sso_site.settings.base import *  # noqa: F403
+from sso_site.settings.base import SECRET_KEY, env_bool
+
+DEBUG = env_bool("DEBUG", default=True)
+SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: S105
+SSO_DEMO = True

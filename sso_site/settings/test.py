@@ -1,0 +1,31 @@
+"""Settings for the test suite: the real PostgreSQL and Redis of this machine.
+
+``DATABASE_URL`` and ``REDIS_URL`` override the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dj_database_url
+
+from sso_site.settings.base import *  # noqa: F403
+from sso_site.settings.base import SECRET_KEY
+
+SECRET_KEY = SECRET_KEY or "test-only-not-secret"  # noqa: S105
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sso_site")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+}
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+CELERY_TASK_ALWAYS_EAGER = False
+
+# Hashing demo passwords with the default hasher costs ~230 ms each.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SSO_DEMO = True

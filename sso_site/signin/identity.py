@@ -1,0 +1,36 @@
+"""Value objects passed from protocol adapters to the session layer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenants.models import Agent, Audience, Protocol, Site
+
+__all__ = ["Audience", "Protocol", "SignInResult", "VerifiedIdentity"]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedIdentity:
+    """Who a protocol adapter has verified, for which site and audience.
+
+    ``claims`` are the raw attributes or claims, already signature-checked;
+    ``reference`` is a non-secret identifier of the artefact (``jti``,
+    assertion ID) kept in the audit log.
+    """
+
+    site: Site
+    audience: Audience
+    protocol: Protocol
+    subject: str
+    claims: Mapping[str, Any] = field(default_factory=dict)
+    reference: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    """What ``sign_in()`` did: the principal signed in and where to go next."""
+
+    principal: Agent
+    redirect_to: str

@@ -1,0 +1,33 @@
+"""Attach the signed-in agent (or None) to every request as ``request.agent``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from sso_site.signin.keys import session_key_for
+from sso_site.signin.session import principal_from_session
+from tenants.models import Audience
+
+
+class SitePrincipalMiddleware:
+    """Resolve the session's agent binding once per request.
+
+    A session without a binding costs no query. A binding that is no longer
+    valid (agent or site deactivated, lifetime over) is removed, so it is
+    checked afresh on every request rather than trusted from sign-in time.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = session_key_for(Audience.AGENT)
+        agent = None
+        if key in request.session:
+            agent = principal_from_session(request, audience=Audience.AGENT)
+            if agent is None:
+                del request.session[key]
+        request.agent = agent  # type: ignore[attr-defined]
+        return self.get_response(request)

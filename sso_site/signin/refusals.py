@@ -1,0 +1,193 @@
+"""Reason codes for refused sign-ins, the exception that carries them, and
+the one page that shows them.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from tenants.models import Audience, LoginEvent, Protocol, Site
+from tenants.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+
+class RefusalReason(StrEnum):
+    """Public reason codes; the value is what pages and the audit log show."""
+
+    # The site and the person.
+    SITE_DISABLED = "site_disabled"
+    UNKNOWN_AGENT = "unknown_agent"
+    AGENT_INACTIVE = "agent_inactive"
+    WRONG_SITE = "wrong_site"
+    SIGNIN_REQUIRED = "signin_required"
+    NOT_CONFIGURED = "sso_not_configured"
+    BAD_REQUEST = "bad_request"
+    UNSAFE_REDIRECT = "unsafe_redirect"
+    REPLAY = "replay"
+    MFA_REQUIRED = "mfa_required"
+    MAPPING_FAILED = "mapping_failed"
+    # SAML.
+    SAML_MALFORMED = "saml_malformed"
+    SAML_UNSIGNED = "saml_unsigned"
+    SAML_BAD_SIGNATURE = "saml_bad_signature"
+    SAML_WEAK_ALGORITHM = "saml_weak_algorithm"
+    SAML_EXPIRED = "saml_expired"
+    SAML_NOT_YET_VALID = "saml_not_yet_valid"
+    SAML_WRONG_AUDIENCE = "saml_wrong_audience"
+    SAML_WRONG_RECIPIENT = "saml_wrong_recipient"
+    SAML_WRONG_ISSUER = "saml_wrong_issuer"
+    SAML_UNSOLICITED = "saml_unsolicited"
+    SAML_IN_RESPONSE_TO = "saml_in_response_to"
+    SAML_NO_EMAIL = "saml_no_email"
+    SAML_IDP_ERROR = "saml_idp_error"
+    # JWT.
+    JWT_MISSING = "jwt_missing"
+    JWT_MALFORMED = "jwt_malformed"
+    JWT_TOO_LARGE = "jwt_too_large"
+    JWT_BAD_ALGORITHM = "jwt_bad_algorithm"
+    JWT_BAD_SIGNATURE = "jwt_bad_signature"
+    JWT_UNKNOWN_KEY = "jwt_unknown_key"
+    JWT_EXPIRED = "jwt_expired"
+    JWT_NOT_YET_VALID = "jwt_not_yet_valid"
+    JWT_TOO_OLD = "jwt_too_old"
+    JWT_MISSING_CLAIM = "jwt_missing_claim"
+    JWT_WRONG_ISSUER = "jwt_wrong_issuer"
+    JWT_WRONG_AUDIENCE = "jwt_wrong_audience"
+    JWT_NO_EMAIL = "jwt_no_email"
+    JWKS_UNAVAILABLE = "jwks_unavailable"
+
+    @property
+    def message(self) -> str:
+        """Return the reason in plain words for the person who was refused."""
+        return _MESSAGES.get(self, "The sign-in could not be completed.")
+
+    @property
+    def status(self) -> int:
+        """Return the HTTP status: 400 for malformed input, 403 otherwise."""
+        return 400 if self in _BAD_INPUT else 403
+
+
+_BAD_INPUT = {
+    RefusalReason.BAD_REQUEST,
+    RefusalReason.SAML_MALFORMED,
+    RefusalReason.JWT_MISSING,
+    RefusalReason.JWT_MALFORMED,
+    RefusalReason.JWT_TOO_LARGE,
+}
+
+_MESSAGES: dict[RefusalReason, str] = {
+    # Unknown and disabled sites read the same, so the page does not tell
+    # which site IDs exist.
+    RefusalReason.SITE_DISABLED: "This site does not exist or does not accept sign-ins.",
+    RefusalReason.UNKNOWN_AGENT: "There is no agent with this account on this site.",
+    RefusalReason.AGENT_INACTIVE: "This agent account has been deactivated.",
+    RefusalReason.WRONG_SITE: "You are signed in to another site. Sign in to this site first.",
+    RefusalReason.SIGNIN_REQUIRED: "You need to sign in first.",
+    RefusalReason.NOT_CONFIGURED: "Single sign-on is not set up for this site.",
+    RefusalReason.BAD_REQUEST: "The sign-in request was incomplete or malformed.",
+    RefusalReason.UNSAFE_REDIRECT: "The address to return to is not one this site allows.",
+    RefusalReason.REPLAY: "This sign-in has already been used. Please sign in again.",
+    RefusalReason.MFA_REQUIRED: "This site requires multi-factor authentication.",
+    RefusalReason.MAPPING_FAILED: "Your account is missing information this site requires.",
+    RefusalReason.SAML_MALFORMED: "The identity provider's answer could not be read.",
+    RefusalReason.SAML_UNSIGNED: "The identity provider's answer was not signed.",
+    RefusalReason.SAML_BAD_SIGNATURE: "The identity provider's signature is not valid.",
+    RefusalReason.SAML_WEAK_ALGORITHM: "The identity provider used a weak signature algorithm.",
+    RefusalReason.SAML_EXPIRED: "The identity provider's answer has expired.",
+    RefusalReason.SAML_NOT_YET_VALID: "The identity provider's answer is not valid yet.",
+    RefusalReason.SAML_WRONG_AUDIENCE: "The identity provider's answer was meant for another service.",
+    RefusalReason.SAML_WRONG_RECIPIENT: "The identity provider's answer was sent to the wrong address.",
+    RefusalReason.SAML_WRONG_ISSUER: "The answer came from an identity provider this site does not trust.",
+    RefusalReason.SAML_UNSOLICITED: "This site accepts only sign-ins started from this page.",
+    RefusalReason.SAML_IN_RESPONSE_TO: "The answer does not belong to a sign-in started in this browser.",
+    RefusalReason.SAML_NO_EMAIL: "The identity provider did not send an email address.",
+    RefusalReason.SAML_IDP_ERROR: "The identity provider refused the sign-in.",
+    RefusalReason.JWT_MISSING: "No sign-in token was received.",
+    RefusalReason.JWT_MALFORMED: "The sign-in token could not be read.",
+    RefusalReason.JWT_TOO_LARGE: "The sign-in token is too large.",
+    RefusalReason.JWT_BAD_ALGORITHM: "The sign-in token uses an algorithm this site does not accept.",
+    RefusalReason.JWT_BAD_SIGNATURE: "The sign-in token's signature is not valid.",
+    RefusalReason.JWT_UNKNOWN_KEY: "The sign-in token was signed with a key this site does not know.",
+    RefusalReason.JWT_EXPIRED: "The sign-in token has expired.",
+    RefusalReason.JWT_NOT_YET_VALID: "The sign-in token is not valid yet.",
+    RefusalReason.JWT_TOO_OLD: "The sign-in token was issued too long ago.",
+    RefusalReason.JWT_MISSING_CLAIM: "The sign-in token lacks a required claim.",
+    RefusalReason.JWT_WRONG_ISSUER: "The sign-in token comes from an issuer this site does not trust.",
+    RefusalReason.JWT_WRONG_AUDIENCE: "The sign-in token was meant for another service.",
+    RefusalReason.JWT_NO_EMAIL: "The sign-in token does not name an email address.",
+    RefusalReason.JWKS_UNAVAILABLE: "The site's signing keys could not be fetched. Try again shortly.",
+}
+
+
+class SignInRefused(PermissionDenied):
+    """A sign-in was refused for ``reason``; nothing was written to the session.
+
+    A ``PermissionDenied`` subclass, so djangosaml2's ``post()`` routes it to
+    ``handle_acs_failure`` and Django's 403 handling applies elsewhere.
+    """
+
+    def __init__(
+        self,
+        reason: RefusalReason,
+        *,
+        site: Site | None = None,
+        audience: Audience | None = None,
+        protocol: Protocol | None = None,
+        subject: str = "",
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.site = site
+        self.audience = audience
+        self.protocol = protocol
+        self.subject = subject
+        self.detail = detail or {}
+
+
+def render_refusal(
+    request: HttpRequest,
+    refusal: SignInRefused,
+    *,
+    site: Site | None = None,
+    audience: Audience | None = None,
+    protocol: Protocol | None = None,
+) -> HttpResponse:
+    """Record ``refusal`` in the audit log and return the refusal page.
+
+    Keyword arguments fill in what the exception did not know when raised.
+    """
+    site = refusal.site or site
+    audience = refusal.audience or audience or Audience.AGENT
+    protocol = refusal.protocol or protocol
+    logger.info(
+        "sign-in refused: reason=%s site=%s audience=%s",
+        refusal.reason,
+        site.site_id if site else None,
+        audience,
+    )
+    audit_record(
+        request,
+        site=site,
+        audience=audience,
+        protocol=protocol,
+        outcome=LoginEvent.Outcome.REFUSED,
+        reason=refusal.reason.value,
+        subject=refusal.subject,
+        detail=refusal.detail,
+    )
+    response = TemplateResponse(
+        request,
+        "sso/refused.html",
+        {"reason": refusal.reason, "site": site if site and site.is_active else None},
+        status=refusal.reason.status,
+    )
+    response["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,23 @@
+"""Root URLs; see PRODUCT.md for the public contract."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+from console import views as console_views
+from sso_site.views import healthz
+
+admin.site.site_header = "SSO gateway administration"
+admin.site.site_title = "SSO gateway"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("agent/login/", console_views.agent_login, name="agent-login"),
+    path("agent/logout/", console_views.agent_logout, name="agent-logout"),
+    path("console/", include("console.urls")),
+    path("sso/", include("sso.urls")),
+]
+
+handler500 = "sso_site.views.server_error"

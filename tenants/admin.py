@@ -1,0 +1,169 @@
+"""The multi-tenant admin: operators see and edit only their own sites' data.
+
+``SiteScopedAdmin`` is the base of every admin of tenant data. It scopes the
+changelist (and so change pages, autocomplete and raw-id popups, which all go
+through ``get_queryset``), the choices of every foreign key, and the object
+permissions; and an object's site cannot be changed once it exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.db.models import ForeignKey, Model, QuerySet
+from django.forms import ModelChoiceField, ModelForm
+from django.http import HttpRequest
+
+from tenants.models import Agent, LoginEvent, Site, SiteOperator, SiteOwned
+from tenants.selectors import sites_operated_by
+from tenants.services import operator_grant
+
+
+def operator_sites(request: HttpRequest) -> QuerySet[Site]:
+    """Return the sites the request's user may administer (cached per request)."""
+    cached: QuerySet[Site] | None = getattr(request, "_operator_sites", None)
+    if cached is None:
+        cached = sites_operated_by(user=request.user)
+        request._operator_sites = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _site_pk_of(obj: Model) -> int | None:
+    if isinstance(obj, Site):
+        return obj.pk
+    return getattr(obj, "site_id", None)
+
+
+class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Base admin for tenant data; ``site_lookup`` leads from the model to its Site."""
+
+    site_lookup = "site"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:  # type: ignore[union-attr]
+            return queryset
+        return queryset.filter(**{f"{self.site_lookup}__in": operator_sites(request)})
+
+    def formfield_for_foreignkey(
+        self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
+    ) -> ModelChoiceField | None:
+        related = db_field.related_model
+        if related is Site:
+            kwargs["queryset"] = operator_sites(request)
+        elif isinstance(related, type) and issubclass(related, SiteOwned):
+            kwargs["queryset"] = related.objects.filter(site__in=operator_sites(request))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        # Tenant data never moves between sites, not even for superusers.
+        if obj is not None and self.site_lookup == "site":
+            readonly.append("site")
+        return readonly
+
+    def _owns(self, request: HttpRequest, obj: Model | None) -> bool:
+        if obj is None or request.user.is_superuser:  # type: ignore[union-attr]
+            return True
+        return operator_sites(request).filter(pk=_site_pk_of(obj)).exists()
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) and self._owns(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and self._owns(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_delete_permission(request, obj) and self._owns(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        # Defence in depth: the form already limits the site's choices.
+        if not self._owns(request, obj):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Site)
+class SiteAdmin(SiteScopedAdmin):
+    site_lookup = "pk"
+    list_display: ClassVar = ["site_id", "name", "is_active", "session_lifetime"]
+    list_filter: ClassVar = ["is_active"]
+    search_fields: ClassVar = ["name", "=site_id"]
+    fieldsets: ClassVar = [
+        (None, {"fields": ["site_id", "name", "is_active"]}),
+        ("Embedding", {"fields": ["allowed_origins"]}),
+        ("Sessions", {"fields": ["session_lifetime", "session_ends_with_browser"]}),
+    ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:  # type: ignore[union-attr]
+            # Operators edit their site's settings, not its identity.
+            readonly += ["site_id", "is_active"]
+        return readonly
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+
+@admin.register(Agent)
+class AgentAdmin(SiteScopedAdmin):
+    list_display: ClassVar = ["email", "name", "site", "role", "is_active", "last_sign_in_at"]
+    list_filter: ClassVar = [("site", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
+    search_fields: ClassVar = ["email", "name"]
+    autocomplete_fields: ClassVar = ["site"]
+    readonly_fields: ClassVar = ["last_sign_in_at", "created_at"]
+
+
+@admin.register(LoginEvent)
+class LoginEventAdmin(SiteScopedAdmin):
+    """The audit log: read-only for everyone."""
+
+    list_display: ClassVar = [
+        "created_at", "site", "audience", "protocol", "outcome", "reason", "subject", "client_ip"
+    ]
+    list_filter: ClassVar = [
+        ("site", admin.RelatedOnlyFieldListFilter),
+        "outcome",
+        "reason",
+        "audience",
+        "protocol",
+    ]
+    search_fields: ClassVar = ["subject", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(SiteOperator)
+class SiteOperatorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Grants of sites to operators: superusers only."""
+
+    list_display: ClassVar = ["user", "site"]
+    list_filter: ClassVar = ["site"]
+    autocomplete_fields: ClassVar = ["site", "user"]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+
+    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+
+    def save_model(
+        self, request: HttpRequest, obj: SiteOperator, form: ModelForm, change: bool
+    ) -> None:
+        obj.pk = operator_grant(site=obj.site, user=obj.user).pk

@@ -1,0 +1,77 @@
+"""Create (idempotently) the demo sites, agents, campaigns and accounts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from campaigns.models import Campaign
+from tenants.models import Agent, Site
+from tenants.services import operator_grant
+
+DEMO_SITES = [
+    (10001, "Demo Outdoor Shop", "http://127.0.0.1:8000\nhttp://localhost:8000"),
+    (10002, "Other Tenant Ltd", ""),
+]
+DEMO_AGENTS = [
+    (10001, "alice@demo.example", "Alice Admin", Agent.Role.ADMIN),
+    (10001, "bob@demo.example", "Bob Agent", Agent.Role.AGENT),
+    (10001, "vera@demo.example", "Vera VIP-desk", Agent.Role.SUPERVISOR),
+    (10002, "alice@demo.example", "Alice at Other", Agent.Role.AGENT),
+]
+DEMO_CAMPAIGNS = [
+    (10001, "Support (no sign-in)", Campaign.SignInMode.NONE, True),
+    (10001, "Members (sign-in optional)", Campaign.SignInMode.OPTIONAL, True),
+    (10001, "Account help (sign-in required)", Campaign.SignInMode.REQUIRED, False),
+]
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed to the developer on purpose
+
+
+class Command(BaseCommand):
+    help = "Create the demo sites, agents, campaigns, a superuser and an operator."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+
+    @transaction.atomic
+    def handle(self, *args: Any, base_url: str, **options: Any) -> None:
+        if not getattr(settings, "SSO_DEMO", False):
+            raise CommandError("demo_setup runs only with demo settings (SSO_DEMO = True).")
+        sites = {}
+        for site_id, name, origins in DEMO_SITES:
+            sites[site_id], _ = Site.objects.update_or_create(
+                site_id=site_id, defaults={"name": name, "allowed_origins": origins}
+            )
+        for site_id, email, name, role in DEMO_AGENTS:
+            Agent.objects.update_or_create(
+                site=sites[site_id], email=email, defaults={"name": name, "role": role}
+            )
+        for site_id, name, mode, survey in DEMO_CAMPAIGNS:
+            Campaign.objects.update_or_create(
+                site=sites[site_id], name=name, defaults={"signin_mode": mode, "prechat_survey": survey}
+            )
+        user_model = get_user_model()
+        if not user_model.objects.filter(username="admin").exists():
+            user_model.objects.create_superuser("admin", "admin@demo.example", DEMO_PASSWORD)
+        operator = user_model.objects.filter(username="operator").first()
+        if operator is None:
+            operator = user_model.objects.create_user("operator", "op@demo.example", DEMO_PASSWORD)
+        operator_grant(site=sites[10001], user=operator)
+        self._print_welcome(base_url)
+
+    def _print_welcome(self, base_url: str) -> None:
+        lines = [
+            "",
+            "Demo data is ready.",
+            f"  Agent sign-in:   {base_url}/agent/login/   (site ID 10001)",
+            f"  Agent console:   {base_url}/console/",
+            f"  Admin:           {base_url}/admin/   superuser admin / {DEMO_PASSWORD},",
+            f"                   operator of site 10001 only: operator / {DEMO_PASSWORD}",
+            f"  Health:          {base_url}/healthz",
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

@@ -1,0 +1,235 @@
+"""Tenants ("sites"), their agents, operators and the sign-in audit log.
+
+Every model but ``Site`` carries a non-null ``site``; queries of tenant data go
+through ``SiteScopedQuerySet.for_site()`` (or the selectors built on it), so
+the scoping lives in one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+SITE_ID_MIN = 1000
+SITE_ID_MAX = 99_999_999
+
+
+def validate_origins(value: str) -> None:
+    """Raise ValidationError unless each line is an ``https://host[:port]`` origin."""
+    for line in value.splitlines():
+        origin = line.strip()
+        if not origin:
+            continue
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in {"https", "http"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValidationError(
+                "%(origin)s is not an origin; write scheme://host[:port], one per line.",
+                params={"origin": origin},
+                code="invalid_origin",
+            )
+
+
+def normalise_origin(origin: str) -> str:
+    """Return ``origin`` as ``scheme://host[:port]`` in lower case."""
+    parts = urlsplit(origin.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class Site(models.Model):
+    """A tenant: one customer of the chat platform."""
+
+    site_id = models.PositiveIntegerField(
+        "site ID",
+        unique=True,
+        validators=[MinValueValidator(SITE_ID_MIN), MaxValueValidator(SITE_ID_MAX)],
+        help_text="Public numeric ID that agents type on the sign-in page.",
+    )
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="A disabled site refuses every sign-in."
+    )
+    allowed_origins = models.TextField(
+        blank=True,
+        validators=[validate_origins],
+        help_text=(
+            "Origins (scheme://host[:port]) that may embed the chat window and may be "
+            "used as return addresses, one per line."
+        ),
+    )
+    session_lifetime = models.PositiveIntegerField(
+        "session lifetime (seconds)",
+        default=8 * 3600,
+        validators=[MinValueValidator(300), MaxValueValidator(30 * 24 * 3600)],
+        help_text="How long a sign-in lasts, at most, from the moment it happened.",
+    )
+    session_ends_with_browser = models.BooleanField(
+        "end session when the browser closes",
+        default=False,
+        help_text="Use a browser-session cookie instead of a persistent one.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["site_id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.site_id})"
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        """Return the allowed origins, normalised, in the order they were written."""
+        return [normalise_origin(o) for o in self.allowed_origins.splitlines() if o.strip()]
+
+
+class SiteScopedQuerySet(models.QuerySet[Any]):
+    """The one place where tenant data is filtered by site."""
+
+    def for_site(self, site: Site) -> SiteScopedQuerySet:
+        return self.filter(site=site)
+
+    def for_sites(self, sites: QuerySet[Site]) -> SiteScopedQuerySet:
+        return self.filter(site__in=sites)
+
+
+class SiteOwned(models.Model):
+    """Abstract base for every tenant-owned model."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Agent(SiteOwned):
+    """A staff member of one site who uses the agent console."""
+
+    class Role(models.TextChoices):
+        AGENT = "agent", "Agent"
+        SUPERVISOR = "supervisor", "Supervisor"
+        ADMIN = "admin", "Administrator"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="agents")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering: ClassVar = ["site", "email"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                "site",
+                Lower("email"),
+                name="agent_email_unique_per_site",
+                violation_error_message="This site already has an agent with this email.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+
+class SiteOperator(SiteOwned):
+    """Grant a Django (staff) user the right to administer one site."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="operators")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_grants"
+    )
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint("site", "user", name="operator_unique_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} operates {self.site}"
+
+
+class Audience(models.TextChoices):
+    AGENT = "agent", "Agent"
+    VISITOR = "visitor", "Visitor"
+
+
+class Protocol(models.TextChoices):
+    SAML = "saml", "SAML 2.0"
+    JWT = "jwt", "JWT"
+    PASSWORD = "password", "Password"
+
+
+class LoginEvent(models.Model):
+    """One sign-in, refusal or sign-out, for the audit log.
+
+    Never holds a secret or a whole token: only identifiers such as a JWT's
+    ``jti`` or an assertion's ID in ``detail``. ``site`` is empty only for an
+    attempt at a site ID that does not exist; such rows are shown to
+    superusers alone.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Signed in"
+        REFUSED = "refused", "Refused"
+        SIGNED_OUT = "signed_out", "Signed out"
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="login_events"
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    protocol = models.CharField(max_length=10, choices=Protocol.choices, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    reason = models.CharField("reason code", max_length=40, blank=True)
+    subject = models.CharField(max_length=254, blank=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = SiteScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering: ClassVar = ["-created_at"]
+        indexes: ClassVar = [models.Index(fields=["site", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_outcome_display()} {self.audience} {self.reason}".strip()
+
+
+class UsedToken(SiteOwned):
+    """A single-use identifier (JWT ``jti``, SAML assertion ID) already consumed.
+
+    Stored in the database so that every app server shares it; the unique
+    constraint makes consumption atomic without a read first.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    value = models.CharField(max_length=255)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint("site", "kind", "value", name="used_token_single_use")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"

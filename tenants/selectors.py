@@ -1,0 +1,40 @@
+"""Read-only queries of tenant data. Each takes the site it reads from."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tenants.models import Agent, Site
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.db.models import QuerySet
+
+
+def site_get_by_public_id(*, site_id: int) -> Site | None:
+    """Return the site with public ``site_id``, active or not, or None."""
+    return Site.objects.filter(site_id=site_id).first()
+
+
+def site_get_active(*, site_id: int) -> Site | None:
+    """Return the active site with public ``site_id``, or None."""
+    return Site.objects.filter(site_id=site_id, is_active=True).first()
+
+
+def agent_get_by_email(*, site: Site, email: str) -> Agent | None:
+    """Return the agent of ``site`` whose email matches, ignoring case."""
+    return Agent.objects.for_site(site).filter(email__iexact=email.strip()).first()
+
+
+def agent_get_by_pk(*, site: Site, pk: int) -> Agent | None:
+    """Return the agent ``pk`` if it belongs to ``site``."""
+    return Agent.objects.for_site(site).filter(pk=pk).first()
+
+
+def sites_operated_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:
+    """Return the sites ``user`` may administer: all for superusers."""
+    if not user.is_authenticated or not user.is_active:
+        return Site.objects.none()
+    if getattr(user, "is_superuser", False):
+        return Site.objects.all()
+    return Site.objects.filter(operators__user=user)

@@ -1,0 +1,107 @@
+"""Writes of tenant data: the audit log and single-use identifiers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import AbstractUser, Group, Permission
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from tenants.models import Audience, LoginEvent, Protocol, Site, SiteOperator, UsedToken
+
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+
+USER_AGENT_MAX = 300
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the client's IP address as the server saw it.
+
+    Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn's
+    ``--forwarded-allow-ips``); a client-supplied X-Forwarded-For is not
+    trusted here, because it would let anyone write any address in the log.
+    """
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    request: HttpRequest,
+    *,
+    site: Site | None,
+    audience: Audience | str,
+    protocol: Protocol | str | None,
+    outcome: LoginEvent.Outcome,
+    reason: str = "",
+    subject: str = "",
+    detail: dict[str, Any] | None = None,
+) -> LoginEvent:
+    """Record one sign-in, refusal or sign-out in the audit log."""
+    return LoginEvent.objects.create(
+        site=site,
+        audience=audience,
+        protocol=protocol or "",
+        outcome=outcome,
+        reason=reason,
+        subject=subject[:254],
+        client_ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
+        detail=detail or {},
+    )
+
+
+def token_consume(*, site: Site, kind: str, value: str, expires_at: datetime) -> bool:
+    """Mark ``value`` of ``kind`` used for ``site``; return False if it already was.
+
+    The row must outlive the token it guards, so ``expires_at`` is the
+    token's own expiry (plus leeway); ``token_purge_expired`` removes it later.
+    """
+    try:
+        with transaction.atomic():
+            UsedToken.objects.create(site=site, kind=kind, value=value, expires_at=expires_at)
+    except IntegrityError:
+        return False
+    return True
+
+
+def token_purge_expired(*, now: datetime | None = None) -> int:
+    """Delete single-use records whose tokens have expired; return how many."""
+    deleted, _ = UsedToken.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted
+
+
+OPERATOR_GROUP = "Site operators"
+OPERATOR_PERMISSIONS = {
+    "tenants": ["view_site", "change_site", "view_agent", "add_agent", "change_agent",
+                "delete_agent", "view_loginevent"],
+    "campaigns": ["view_campaign", "add_campaign", "change_campaign", "delete_campaign"],
+}
+
+
+def operator_group_ensure() -> Group:
+    """Return the operators' group, creating it and its permissions if needed.
+
+    Apps added later extend ``OPERATOR_PERMISSIONS``; permissions of apps not
+    installed are skipped.
+    """
+    group, _ = Group.objects.get_or_create(name=OPERATOR_GROUP)
+    wanted = Permission.objects.none()
+    for app_label, codenames in OPERATOR_PERMISSIONS.items():
+        wanted = wanted | Permission.objects.filter(
+            content_type__app_label=app_label, codename__in=codenames
+        )
+    group.permissions.add(*wanted)
+    return group
+
+
+@transaction.atomic
+def operator_grant(*, site: Site, user: AbstractUser) -> SiteOperator:
+    """Let ``user`` administer ``site`` in the admin: staff, in the group, granted."""
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    user.groups.add(operator_group_ensure())
+    grant, _ = SiteOperator.objects.get_or_create(site=site, user=user)
+    return grant
