@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-from kombu import Connection
+from kombu import Connection  # type: ignore[attr-defined]
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +19,7 @@ def _database_ok() -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
+            return bool(cursor.fetchone() == (1,))
     except Exception:  # any driver error means "not reachable"
         logger.warning("healthz: database unreachable", exc_info=True)
         return False
@@ -29,7 +29,7 @@ def _broker_status() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"  # no broker configured: tasks run in-process
     try:
-        with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:  # type: ignore[no-untyped-call]
             conn.ensure_connection(max_retries=1, timeout=1)
     except Exception:  # any transport error means "not reachable"
         logger.warning("healthz: broker unreachable", exc_info=True)

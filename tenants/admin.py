@@ -8,7 +8,7 @@ permissions; and an object's site cannot be changed once it exists.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -43,13 +43,13 @@ class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         queryset = super().get_queryset(request)
-        if request.user.is_superuser:  # type: ignore[union-attr]
+        if request.user.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.site_lookup}__in": operator_sites(request)})
 
     def formfield_for_foreignkey(
         self, db_field: ForeignKey[Any, Any], request: HttpRequest, **kwargs: Any
-    ) -> ModelChoiceField | None:
+    ) -> ModelChoiceField[Any] | None:
         related = db_field.related_model
         if related is Site:
             kwargs["queryset"] = operator_sites(request)
@@ -65,9 +65,10 @@ class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return readonly
 
     def _owns(self, request: HttpRequest, obj: Model | None) -> bool:
-        if obj is None or request.user.is_superuser:  # type: ignore[union-attr]
+        if obj is None or request.user.is_superuser:
             return True
-        return operator_sites(request).filter(pk=_site_pk_of(obj)).exists()
+        site_pk = _site_pk_of(obj)
+        return site_pk is not None and operator_sites(request).filter(pk=site_pk).exists()
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) and self._owns(request, obj)
@@ -78,7 +79,9 @@ class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_delete_permission(request, obj) and self._owns(request, obj)
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: ModelForm[Any], change: bool
+    ) -> None:
         # Defence in depth: the form already limits the site's choices.
         if not self._owns(request, obj):
             raise PermissionDenied
@@ -88,10 +91,10 @@ class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 @admin.register(Site)
 class SiteAdmin(SiteScopedAdmin):
     site_lookup = "pk"
-    list_display: ClassVar = ["site_id", "name", "is_active", "session_lifetime"]
-    list_filter: ClassVar = ["is_active"]
-    search_fields: ClassVar = ["name", "=site_id"]
-    fieldsets: ClassVar = [
+    list_display = ["site_id", "name", "is_active", "session_lifetime"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "=site_id"]
+    fieldsets = [
         (None, {"fields": ["site_id", "name", "is_active"]}),
         ("Embedding", {"fields": ["allowed_origins"]}),
         ("Sessions", {"fields": ["session_lifetime", "session_ends_with_browser"]}),
@@ -99,42 +102,49 @@ class SiteAdmin(SiteScopedAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:  # type: ignore[union-attr]
+        if not request.user.is_superuser:
             # Operators edit their site's settings, not its identity.
             readonly += ["site_id", "is_active"]
         return readonly
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
 
 @admin.register(Agent)
 class AgentAdmin(SiteScopedAdmin):
-    list_display: ClassVar = ["email", "name", "site", "role", "is_active", "last_sign_in_at"]
-    list_filter: ClassVar = [("site", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
-    search_fields: ClassVar = ["email", "name"]
-    autocomplete_fields: ClassVar = ["site"]
-    readonly_fields: ClassVar = ["last_sign_in_at", "created_at"]
+    list_display = ["email", "name", "site", "role", "is_active", "last_sign_in_at"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
+    search_fields = ["email", "name"]
+    autocomplete_fields = ["site"]
+    readonly_fields = ["last_sign_in_at", "created_at"]
 
 
 @admin.register(LoginEvent)
 class LoginEventAdmin(SiteScopedAdmin):
     """The audit log: read-only for everyone."""
 
-    list_display: ClassVar = [
-        "created_at", "site", "audience", "protocol", "outcome", "reason", "subject", "client_ip"
+    list_display = [
+        "created_at",
+        "site",
+        "audience",
+        "protocol",
+        "outcome",
+        "reason",
+        "subject",
+        "client_ip",
     ]
-    list_filter: ClassVar = [
+    list_filter = [
         ("site", admin.RelatedOnlyFieldListFilter),
         "outcome",
         "reason",
         "audience",
         "protocol",
     ]
-    search_fields: ClassVar = ["subject", "reason"]
+    search_fields = ["subject", "reason"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -151,19 +161,22 @@ class LoginEventAdmin(SiteScopedAdmin):
 class SiteOperatorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Grants of sites to operators: superusers only."""
 
-    list_display: ClassVar = ["user", "site"]
-    list_filter: ClassVar = ["site"]
-    autocomplete_fields: ClassVar = ["site", "user"]
+    list_display = ["user", "site"]
+    list_filter = ["site"]
+    autocomplete_fields = ["site", "user"]
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return bool(request.user.is_superuser)  # type: ignore[union-attr]
+        return bool(request.user.is_superuser)
 
-    has_add_permission = has_change_permission = has_delete_permission = has_view_permission  # type: ignore[assignment]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_superuser)
+
+    has_change_permission = has_delete_permission = has_view_permission
 
     def save_model(
-        self, request: HttpRequest, obj: SiteOperator, form: ModelForm, change: bool
+        self, request: HttpRequest, obj: SiteOperator, form: ModelForm[Any], change: bool
     ) -> None:
         obj.pk = operator_grant(site=obj.site, user=obj.user).pk

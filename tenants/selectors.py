@@ -37,4 +37,4 @@ def sites_operated_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Sit
         return Site.objects.none()
     if getattr(user, "is_superuser", False):
         return Site.objects.all()
-    return Site.objects.filter(operators__user=user)
+    return Site.objects.filter(operators__user_id=user.pk)

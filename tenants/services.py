@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tenants.models import Audience, LoginEvent, Protocol, Site, SiteOperator, UsedToken
+from tenants.models import Agent, Audience, LoginEvent, Protocol, Site, SiteOperator, UsedToken
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -52,6 +52,14 @@ def audit_record(
     )
 
 
+def agent_create(*, site: Site, email: str, name: str = "", role: str = Agent.Role.AGENT) -> Agent:
+    """Create an agent of ``site`` (validated: the email must be new to the site)."""
+    agent = Agent(site=site, email=email.strip(), name=name, role=role)
+    agent.full_clean()
+    agent.save()
+    return agent
+
+
 def token_consume(*, site: Site, kind: str, value: str, expires_at: datetime) -> bool:
     """Mark ``value`` of ``kind`` used for ``site``; return False if it already was.
 
@@ -74,8 +82,15 @@ def token_purge_expired(*, now: datetime | None = None) -> int:
 
 OPERATOR_GROUP = "Site operators"
 OPERATOR_PERMISSIONS = {
-    "tenants": ["view_site", "change_site", "view_agent", "add_agent", "change_agent",
-                "delete_agent", "view_loginevent"],
+    "tenants": [
+        "view_site",
+        "change_site",
+        "view_agent",
+        "add_agent",
+        "change_agent",
+        "delete_agent",
+        "view_loginevent",
+    ],
     "campaigns": ["view_campaign", "add_campaign", "change_campaign", "delete_campaign"],
 }
 

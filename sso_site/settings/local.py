@@ -6,5 +6,5 @@ from sso_site.settings.base import *  # noqa: F403
 from sso_site.settings.base import SECRET_KEY, env_bool
 
 DEBUG = env_bool("DEBUG", default=True)
-SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"
 SSO_DEMO = True

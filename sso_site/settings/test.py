@@ -12,7 +12,7 @@ import dj_database_url
 from sso_site.settings.base import *  # noqa: F403
 from sso_site.settings.base import SECRET_KEY
 
-SECRET_KEY = SECRET_KEY or "test-only-not-secret"  # noqa: S105
+SECRET_KEY = SECRET_KEY or "test-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 

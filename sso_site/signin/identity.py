@@ -17,7 +17,9 @@ class VerifiedIdentity:
 
     ``claims`` are the raw attributes or claims, already signature-checked;
     ``reference`` is a non-secret identifier of the artefact (``jti``,
-    assertion ID) kept in the audit log.
+    assertion ID) kept in the audit log. ``jit_role``, set by an adapter only
+    when the site enables just-in-time creation, creates an unknown agent
+    with that role.
     """
 
     site: Site
@@ -26,6 +28,7 @@ class VerifiedIdentity:
     subject: str
     claims: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""
+    jit_role: str = ""
 
 
 @dataclass(frozen=True, slots=True)

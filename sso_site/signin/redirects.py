@@ -28,9 +28,9 @@ def redirect_target_check(
     ):
         return target
     allowed = set(site.allowed_origin_list)
-    if allowed and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={o.split("://", 1)[1] for o in allowed}
+    hosts = {origin.split("://", 1)[1] for origin in allowed}
+    if url_has_allowed_host_and_scheme(target, allowed_hosts=hosts) and (
+        normalise_origin(target) in allowed
     ):
-        if normalise_origin(target) in allowed:
-            return target
+        return target
     raise SignInRefused(RefusalReason.UNSAFE_REDIRECT, site=site, detail={"target": target[:200]})

@@ -18,7 +18,7 @@ from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import agent_get_by_email, agent_get_by_pk
-from tenants.services import audit_record
+from tenants.services import agent_create, audit_record
 
 
 @transaction.atomic
@@ -87,7 +87,7 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
     binding: dict[str, Any] | None = request.session.get(session_key_for(audience))
     if not binding or audience != Audience.AGENT:
         return None
-    site = Site.objects.filter(pk=binding.get("site"), is_active=True).first()
+    site = Site.objects.filter(pk=int(binding.get("site", 0)), is_active=True).first()
     if site is None or time.time() - binding.get("at", 0) > site.session_lifetime:
         return None
     agent = agent_get_by_pk(site=site, pk=binding.get("principal", 0))
@@ -99,6 +99,11 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
 
 def _agent_for(identity: VerifiedIdentity) -> Agent:
     agent = agent_get_by_email(site=identity.site, email=identity.subject)
+    if agent is None and identity.jit_role:
+        name = str(identity.claims.get("name", ""))[:200]
+        return agent_create(
+            site=identity.site, email=identity.subject, name=name, role=identity.jit_role
+        )
     if agent is None:
         raise _refused(RefusalReason.UNKNOWN_AGENT, identity)
     if not agent.is_active:

@@ -52,7 +52,9 @@ class Command(BaseCommand):
             )
         for site_id, name, mode, survey in DEMO_CAMPAIGNS:
             Campaign.objects.update_or_create(
-                site=sites[site_id], name=name, defaults={"signin_mode": mode, "prechat_survey": survey}
+                site=sites[site_id],
+                name=name,
+                defaults={"signin_mode": mode, "prechat_survey": survey},
             )
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():

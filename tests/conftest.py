@@ -1,0 +1,73 @@
+"""Shared fixtures: tenant data and signed-in clients on the real database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.test import Client, RequestFactory
+from django.http import HttpRequest
+
+from sso_site.signin.identity import VerifiedIdentity
+from sso_site.signin.session import sign_in
+from tenants.models import Agent, Audience, Protocol, Site
+from tests.factories import AgentFactory, SiteFactory
+
+
+@pytest.fixture
+def site(db: None) -> Site:
+    return SiteFactory(site_id=10001, name="Site A")
+
+
+@pytest.fixture
+def other_site(db: None) -> Site:
+    return SiteFactory(site_id=10002, name="Site B")
+
+
+@pytest.fixture
+def agent(site: Site) -> Agent:
+    return AgentFactory(site=site, email="alice@a.example")
+
+
+@pytest.fixture
+def other_agent(other_site: Site) -> Agent:
+    return AgentFactory(site=other_site, email="bob@b.example")
+
+
+def session_request(session_key: str | None = None, path: str = "/") -> HttpRequest:
+    """Return a request carrying a real (database) session store."""
+    request = RequestFactory().get(path, REMOTE_ADDR="203.0.113.7", HTTP_USER_AGENT="pytest")
+    engine = import_module(settings.SESSION_ENGINE)
+    request.session = engine.SessionStore(session_key)
+    return request
+
+
+def identity_for(agent: Agent, **overrides: object) -> VerifiedIdentity:
+    values: dict[str, object] = {
+        "site": agent.site,
+        "audience": Audience.AGENT,
+        "protocol": Protocol.JWT,
+        "subject": agent.email,
+        "claims": {"email": agent.email},
+        "reference": "test-jti",
+    }
+    values.update(overrides)
+    return VerifiedIdentity(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def signed_in_client(client: Client) -> Callable[[Agent], Client]:
+    """Return a function that signs ``agent`` in through the session layer."""
+
+    def sign(agent: Agent) -> Client:
+        request = session_request()
+        sign_in(request, identity=identity_for(agent))
+        session: SessionBase = request.session
+        session.save()
+        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        return client
+
+    return sign
