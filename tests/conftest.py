@@ -8,8 +8,8 @@ from importlib import import_module
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.test import Client, RequestFactory
 from django.http import HttpRequest
+from django.test import Client, RequestFactory
 
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.session import sign_in
