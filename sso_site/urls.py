@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,5 +20,8 @@ urlpatterns = [
     path("console/", include("console.urls")),
     path("sso/", include("sso.urls")),
 ]
+
+if getattr(settings, "SSO_DEMO", False):
+    urlpatterns.append(path("dev-idp/", include("devidp.urls")))
 
 handler500 = "sso_site.views.server_error"

@@ -116,8 +116,8 @@ class SiteAdmin(SiteScopedAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(SiteScopedAdmin):
-    list_display = ["email", "name", "site", "role", "is_active", "last_sign_in_at"]
-    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "is_active"]
+    list_display = ["email", "name", "site", "role", "department", "is_active", "last_sign_in_at"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "department", "is_active"]
     search_fields = ["email", "name"]
     autocomplete_fields = ["site"]
     readonly_fields = ["last_sign_in_at", "created_at"]

@@ -130,6 +130,12 @@ class Agent(SiteOwned):
     email = models.EmailField(max_length=254)
     name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
+    department = models.CharField(
+        "department / group",
+        max_length=100,
+        blank=True,
+        help_text="Routing group; refreshed from the identity provider when mapped.",
+    )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True, blank=True, editable=False)

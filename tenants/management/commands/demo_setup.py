@@ -63,9 +63,11 @@ class Command(BaseCommand):
         if operator is None:
             operator = user_model.objects.create_user("operator", "op@demo.example", DEMO_PASSWORD)
         operator_grant(site=sites[10001], user=operator)
-        self._print_welcome(base_url)
+        extra_lines: list[str] = []
+        # Protocol demos add themselves here: each returns lines to print.
+        self._print_welcome(base_url, extra_lines)
 
-    def _print_welcome(self, base_url: str) -> None:
+    def _print_welcome(self, base_url: str, extra_lines: list[str]) -> None:
         lines = [
             "",
             "Demo data is ready.",
@@ -74,6 +76,7 @@ class Command(BaseCommand):
             f"  Admin:           {base_url}/admin/   superuser admin / {DEMO_PASSWORD},",
             f"                   operator of site 10001 only: operator / {DEMO_PASSWORD}",
             f"  Health:          {base_url}/healthz",
+            *extra_lines,
             "",
         ]
         self.stdout.write("\n".join(lines))
