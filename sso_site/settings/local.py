@@ -8,4 +8,4 @@ from sso_site.settings.base import SECRET_KEY, env_bool
 DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"
 SSO_DEMO = True
-INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]

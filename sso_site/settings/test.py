@@ -29,4 +29,4 @@ CELERY_TASK_ALWAYS_EAGER = False
 # Hashing demo passwords with the default hasher costs ~230 ms each.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SSO_DEMO = True
-INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]  # noqa: F405
+INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
