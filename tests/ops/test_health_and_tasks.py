@@ -1,0 +1,58 @@
+"""/healthz and background tasks on the real broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from sso_site.celery import app
+from tenants.models import Site, UsedToken
+from tenants.services import token_consume
+from tenants.tasks import replay_purge_expired
+
+
+def test_healthz_reports_database_and_broker(client: Client, db: None) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_answers_503_when_the_broker_is_unreachable(
+    client: Client, db: None, settings: SettingsWrapper
+) -> None:
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["broker"] == "unreachable"
+    assert response.json()["database"] == "ok"
+
+
+def test_token_consume_is_single_use_per_site(site: Site, other_site: Site) -> None:
+    later = timezone.now() + timedelta(minutes=5)
+    assert token_consume(site=site, kind="jwt_jti", value="abc", expires_at=later)
+    assert not token_consume(site=site, kind="jwt_jti", value="abc", expires_at=later)
+    assert token_consume(site=other_site, kind="jwt_jti", value="abc", expires_at=later)
+    assert token_consume(site=site, kind="saml_assertion", value="abc", expires_at=later)
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    with start_worker(app, perform_ping_check=False, loglevel="WARNING"):
+        yield
+
+
+def test_purge_task_runs_on_a_real_worker(site: Site, celery_worker: None) -> None:
+    now = timezone.now()
+    token_consume(site=site, kind="jwt_jti", value="old", expires_at=now - timedelta(seconds=1))
+    token_consume(site=site, kind="jwt_jti", value="live", expires_at=now + timedelta(hours=1))
+
+    deleted = replay_purge_expired.delay().get(timeout=20)
+
+    assert deleted == 1
+    assert list(UsedToken.objects.values_list("value", flat=True)) == ["live"]
