@@ -56,3 +56,25 @@ def test_purge_task_runs_on_a_real_worker(site: Site, celery_worker: None) -> No
 
     assert deleted == 1
     assert list(UsedToken.objects.values_list("value", flat=True)) == ["live"]
+
+
+def test_production_settings_pass_the_deploy_checks() -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "sso_site.settings.production",
+        "SECRET_KEY": "x" * 20 + "production-like-secret-key-of-sufficient-length",
+        "ALLOWED_HOSTS": "sso.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
