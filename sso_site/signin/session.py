@@ -135,8 +135,10 @@ def _session_bind(request: HttpRequest, *, identity: VerifiedIdentity, principal
         previous.get("site") != identity.site.pk or previous.get("principal") != principal.pk
     ):
         request.session.flush()
-    else:
+    elif request.session.session_key is not None:
         request.session.cycle_key()
+    # A session with no key yet gets a fresh one when it is first saved:
+    # there is nothing to fixate, and rotating would cost an extra insert.
     request.session[key] = {
         "site": identity.site.pk,
         "principal": principal.pk,
