@@ -4,6 +4,10 @@ Each protocol adapter contributes a starter: given the request, the site and
 a permitted ``return_to``, it returns the response that begins its sign-in
 (an AuthnRequest redirect, a redirect to the site's JWT login URL), or None
 when the site has not configured that protocol. The first that answers wins.
+
+Logout handlers work the same way after the session has been ended: given
+the request, the site signed out of and the audience, each may answer with
+a redirect to the site's own logout (remote logout URL, SAML SLO).
 """
 
 from __future__ import annotations
@@ -17,3 +21,7 @@ from tenants.models import Audience, Site
 Starter = Callable[[HttpRequest, Site, Audience, str | None], HttpResponse | None]
 
 STARTERS: list[Starter] = []
+
+LogoutHandler = Callable[[HttpRequest, Site, Audience], HttpResponse | None]
+
+LOGOUT_HANDLERS: list[LogoutHandler] = []

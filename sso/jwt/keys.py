@@ -1,0 +1,163 @@
+"""Verification keys of a site: loaded once per configuration, not per request.
+
+PEM keys and the decrypted shared secret are cached in-process, keyed by the
+stored values themselves, so an edit in the admin takes effect at once while
+an unchanged configuration never loads a key twice (PEM parsing costs more
+than a whole verification). A JWKS document is shared by all app servers
+through Django's cache (Redis) with a TTL; each process parses a given
+document once. An unknown ``kid`` triggers one refetch, rate-limited per URL,
+so a rotation at the customer is picked up without letting forged ``kid``
+values turn us into a request amplifier against their server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.conf import settings
+from django.core.cache import cache
+
+from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
+from sso.jwt.secret_store import secret_decrypt
+
+logger = logging.getLogger(__name__)
+
+JWKS_MAX_BYTES = 256 * 1024
+
+
+class JwksUnavailableError(Exception):
+    """The JWKS document could not be fetched or read."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A key ready for ``jwt.decode``; ``kid`` is "" when it has none."""
+
+    kid: str
+    key: Any
+
+
+def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey, ...]:
+    """Return the keys of ``config`` that may have signed a token with ``kid``.
+
+    Raise JwksUnavailableError when a JWKS URL is configured but cannot be
+    read. An empty result means no key fits: the token is refused.
+    """
+    if config.jwks_url:
+        keys = _jwks_keys(config.jwks_url, config.algorithm)
+        if kid and not _select(keys, kid) and _refetch_allowed(config.jwks_url):
+            logger.info("jwks: unknown kid, refetching site=%s", config.site_id)
+            keys = _jwks_keys(config.jwks_url, config.algorithm, refresh=True)
+    else:
+        keys = _static_keys(
+            config.algorithm,
+            config.secret_encrypted,
+            config.public_key,
+            config.public_key_id,
+            config.next_public_key,
+            config.next_public_key_id,
+        )
+    return _select(keys, kid)
+
+
+def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
+    # A token naming a kid gets the key of that kid; keys configured without
+    # an ID accept any. A token without a kid may have been signed by any key
+    # (at most two are active at once, so trying each costs little).
+    if not kid:
+        return keys
+    named = tuple(k for k in keys if k.kid == kid)
+    return named or tuple(k for k in keys if not k.kid)
+
+
+@lru_cache(maxsize=512)
+def _static_keys(
+    algorithm: str,
+    secret_encrypted: str,
+    public_key: str,
+    public_key_id: str,
+    next_public_key: str,
+    next_public_key_id: str,
+) -> tuple[VerificationKey, ...]:
+    if algorithm == Algorithm.HS256:
+        raw = secret_decrypt(secret_encrypted) if secret_encrypted else None
+        return (VerificationKey("", raw.encode()),) if raw else ()
+    keys = []
+    for pem, kid in ((public_key, public_key_id), (next_public_key, next_public_key_id)):
+        if pem.strip():
+            keys.append(VerificationKey(kid, load_pem_public_key(pem.strip().encode())))
+    return tuple(keys)
+
+
+def _cache_key(url: str, what: str) -> str:
+    return f"sso:jwks:{what}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
+
+
+def _refetch_allowed(url: str) -> bool:
+    interval = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
+    return bool(cache.add(_cache_key(url, "refetch"), 1, timeout=interval))
+
+
+def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[VerificationKey, ...]:
+    text = None if refresh else cache.get(_cache_key(url, "doc"))
+    if text is None:
+        text = _jwks_fetch(url)
+        cache.set(
+            _cache_key(url, "doc"), text, timeout=getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
+        )
+    return _jwks_parse(text, algorithm)
+
+
+def _jwks_fetch(url: str) -> str:
+    problem = jwks_url_problem(url)
+    if problem:
+        raise JwksUnavailableError(problem)
+    timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
+    try:
+        # No redirects: the operator vetted this URL, not wherever it points.
+        with requests.get(
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept": "application/json"},
+        ) as response:
+            if response.status_code != 200:
+                raise JwksUnavailableError(f"HTTP {response.status_code}")
+            body = response.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise JwksUnavailableError(type(exc).__name__) from exc
+    if len(body) > JWKS_MAX_BYTES:
+        raise JwksUnavailableError("document too large")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise JwksUnavailableError("not JSON") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise JwksUnavailableError("no 'keys' list")
+    return json.dumps(document, sort_keys=True)
+
+
+@lru_cache(maxsize=256)
+def _jwks_parse(text: str, algorithm: str) -> tuple[VerificationKey, ...]:
+    keys = []
+    for jwk in json.loads(text)["keys"]:
+        if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
+            continue
+        if jwk.get("alg", algorithm) != algorithm or jwk.get("kty") == "oct":
+            continue  # never an HMAC key from a URL, never another algorithm
+        try:
+            parsed = jwt.PyJWK(jwk, algorithm)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+            logger.warning("jwks: skipping unusable key kid=%s", str(jwk.get("kid", ""))[:64])
+            continue
+        keys.append(VerificationKey(str(jwk.get("kid", "")), parsed.key))
+    return tuple(keys)
