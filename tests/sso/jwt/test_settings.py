@@ -18,7 +18,6 @@ from tenants.models import Site
 from tests.security.test_jwt_attacks import hand_made
 from tests.sso.jwt.conftest import Keyring, private_pem, public_pem
 
-
 NOT_PEM = "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"
 
 
