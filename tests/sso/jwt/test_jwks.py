@@ -1,0 +1,181 @@
+"""Keys from a JWKS URL served over real HTTP by a local server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from sso.jwt.keys import _cache_key
+from sso_site.signin.refusals import RefusalReason
+from tenants.models import Agent, Site
+from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, reason_on_page
+
+
+def jwk(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
+    key: dict[str, Any] = json.loads(algorithm.to_jwk(private_key.public_key()))
+    return {**key, "kid": kid, "use": "sig", "alg": alg}
+
+
+class JwksServer:
+    """A JWKS endpoint on 127.0.0.1 that counts the requests it answers."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.status = 200
+        self.delay = 0.0
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests += 1
+                time.sleep(owner.delay)
+                body = json.dumps(owner.document).encode()
+                self.send_response(owner.status)
+                if owner.status == 302:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> JwksServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[JwksServer]:
+    cache.clear()  # this test run's own Redis database
+    with JwksServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_jwks_is_fetched_once_and_cached(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    alg: str,
+) -> None:
+    key = keyring.rsa if alg == "RS256" else keyring.ec
+    jwks_server.document = {"keys": [jwk(key, "k1", alg)]}
+    jwt_configure(site, alg, public_key="", jwks_url=jwks_server.url)
+
+    for _ in range(3):
+        token = jwt_factory(site, alg, headers={"kid": "k1"})
+        assert Client().get(callback_url(site), {"jwt": token}).status_code == 302
+
+    assert jwks_server.requests == 1
+
+
+def test_kid_rotation_on_the_server_is_picked_up_once(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "2025", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    first = jwt_factory(site, headers={"kid": "2025"})
+    assert client.get(callback_url(site), {"jwt": first}).status_code == 302
+
+    # The customer rotates: a new key under a new kid, the old one kept.
+    jwks_server.document = {
+        "keys": [jwk(keyring.rsa, "2025", "RS256"), jwk(keyring.rsa_next, "2026", "RS256")]
+    }
+    rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "2026"})
+    assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
+    assert jwks_server.requests == 2
+
+    # Made-up kids do not make us hammer the customer's server: at most one
+    # refetch per interval, and that one was just spent on the rotation.
+    for kid in ("x1", "x2", "x3"):
+        forged = jwt_factory(site, key=keyring.other_rsa, headers={"kid": kid})
+        response = Client().get(callback_url(site), {"jwt": forged})
+        assert reason_on_page(response) == RefusalReason.JWT_UNKNOWN_KEY
+    assert jwks_server.requests == 2
+    cache.delete(_cache_key(jwks_server.url, "refetch"))  # the interval has passed
+    forged = jwt_factory(site, key=keyring.other_rsa, headers={"kid": "x4"})
+    assert reason_on_page(Client().get(callback_url(site), {"jwt": forged})) == "jwt_unknown_key"
+    assert jwks_server.requests == 3
+
+
+def test_jwks_never_serves_an_hmac_key_or_a_key_of_another_algorithm(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {
+        "keys": [
+            {"kty": "oct", "kid": "k1", "k": "c2VjcmV0"},
+            jwk(keyring.ec, "k1", "ES256"),
+            {**jwk(keyring.rsa, "k1", "RS256"), "use": "enc"},
+        ]
+    }
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    token = jwt_factory(site, headers={"kid": "k1"})
+    assert reason_on_page(client.get(callback_url(site), {"jwt": token})) == "jwt_unknown_key"
+
+
+@pytest.mark.parametrize("failure", ["status_500", "redirect", "not_json", "timeout", "down"])
+def test_unreachable_jwks_is_refused_cleanly(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    jwks_server: JwksServer,
+    settings: Any,
+    failure: str,
+) -> None:
+    settings.SSO_JWKS_TIMEOUT_SECONDS = 0.3
+    url = jwks_server.url
+    if failure == "status_500":
+        jwks_server.status = 500
+    elif failure == "redirect":
+        jwks_server.status = 302
+    elif failure == "not_json":
+        jwks_server.document = ["no", "keys"]  # type: ignore[assignment]
+    elif failure == "timeout":
+        jwks_server.delay = 1.0
+    else:
+        url = "http://127.0.0.1:9/jwks.json"  # discard port: nothing listens
+    jwt_configure(site, public_key="", jwks_url=url)
+
+    response = client.get(callback_url(site), {"jwt": jwt_factory(site, headers={"kid": "k1"})})
+
+    assert response.status_code == 403
+    assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
