@@ -110,8 +110,8 @@ class CoercionError(ValueError):
 _MISSING = object()
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s.]{2,}$")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s.]{2,}")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 
 
 def map_fields(
@@ -187,7 +187,7 @@ def _text(rule: Rule, value: Any) -> str:
 def _number(rule: Rule, value: Any) -> int | float:
     if isinstance(value, bool):
         raise CoercionError(ProblemCode.WRONG_TYPE)
-    if isinstance(value, str) and _NUMBER.match(value):
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
         value = float(value) if any(c in value for c in ".eE") else int(value)
     if isinstance(value, int):
         return value
@@ -227,7 +227,7 @@ def _date(rule: Rule, value: Any) -> str:
 
 
 def _email(rule: Rule, value: Any) -> str:
-    if isinstance(value, str) and len(value) <= 254 and _EMAIL.match(value):
+    if isinstance(value, str) and len(value) <= 254 and _EMAIL.fullmatch(value):
         return value
     raise CoercionError(ProblemCode.WRONG_TYPE)
 
