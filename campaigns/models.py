@@ -25,6 +25,25 @@ class Campaign(SiteOwned):
     prechat_survey = models.BooleanField(
         "pre-chat survey", default=False, help_text="Ask guests a few questions before the chat."
     )
+    survey_fields = models.TextField(
+        "survey questions",
+        blank=True,
+        default="",
+        help_text="One question a line, as key|Label (e.g. topic|What is it about?).",
+    )
+    visitor_sso = models.CharField(
+        "visitor SSO method",
+        max_length=10,
+        choices=[(Protocol.JWT.value, "JWT"), (Protocol.SAML.value, "SAML 2.0")],
+        default=Protocol.JWT,
+        help_text="How visitors sign in; set up under the site's visitor SSO settings.",
+    )
+    default_group = models.CharField(
+        "default group",
+        max_length=100,
+        default="general",
+        help_text="The agents' group of a chat no routing rule matches.",
+    )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -36,6 +55,18 @@ class Campaign(SiteOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def survey_questions(self) -> list[tuple[str, str]]:
+        """Return the survey's (key, label) pairs; empty when the survey is off."""
+        if not self.prechat_survey:
+            return []
+        questions = []
+        for line in self.survey_fields.splitlines():
+            key, _, label = line.strip().partition("|")
+            if key.strip():
+                questions.append((key.strip(), label.strip() or key.strip()))
+        return questions or [("question", "How can we help?")]
 
 
 class Visitor(SiteOwned):

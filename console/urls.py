@@ -2,11 +2,21 @@ from __future__ import annotations
 
 from django.urls import path
 
-from console import views
+from console import chat_views, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.console_index, name="index"),
     path("<int:site_id>/", views.console_index, name="site-index"),
+    path("chats.json", chat_views.chats_json, name="chats-json"),
+    path("chats/<int:chat_id>/", chat_views.chat_detail, name="chat"),
+    path("chats/<int:chat_id>/poll/", chat_views.chat_poll, name="chat-poll"),
+    path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat-send"),
+    path("chats/<int:chat_id>/accept/", chat_views.chat_accept_view, name="chat-accept"),
+    path(
+        "chats/<int:chat_id>/signin-request/",
+        chat_views.chat_signin_request,
+        name="chat-signin-request",
+    ),
 ]

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from chats.selectors import chats_open
 from console.forms import SiteIdForm
 from sso.starters import LOGOUT_HANDLERS
 from sso_site.signin.decorators import agent_required
@@ -76,4 +77,7 @@ def agent_logout(request: HttpRequest) -> HttpResponse:
 def console_index(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
     """Show the agent console of the site the session is bound to."""
     agent = request.agent  # type: ignore[attr-defined]
-    return render(request, "console/index.html", {"agent": agent, "site": agent.site})
+    chats = chats_open(site=agent.site)
+    return render(
+        request, "console/index.html", {"agent": agent, "site": agent.site, "chats": chats}
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from sso import views
+from sso import views, visitor
 from sso.jwt import views as jwt_views
 
 app_name = "sso"
@@ -12,4 +12,6 @@ app_name = "sso"
 urlpatterns = [
     path("<int:site_id>/agent/login/", views.agent_login_start, name="agent-login"),
     path("<int:site_id>/agent/jwt/", jwt_views.agent_jwt_callback, name="agent-jwt"),
+    path("<int:site_id>/visitor/login/", visitor.visitor_login_start, name="visitor-login"),
+    path("<int:site_id>/visitor/jwt/", visitor.visitor_jwt_callback, name="visitor-jwt"),
 ]

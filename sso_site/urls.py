@@ -19,6 +19,7 @@ urlpatterns = [
     path("agent/logout/", console_views.agent_logout, name="agent-logout"),
     path("console/", include("console.urls")),
     path("sso/", include("sso.urls")),
+    path("chat/", include("chats.urls")),
     path("visitor/signed-in/", visitor_signed_in, name="visitor-signed-in"),
 ]
 

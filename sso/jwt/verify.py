@@ -76,7 +76,9 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         value=jti,
         expires_at=datetime.fromtimestamp(int(claims["exp"]) + settings.leeway, tz=UTC),
     ):
-        raise refuse(RefusalReason.REPLAY, subject=claims["email"], jti=jti)
+        raise refuse(
+            RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
+        )
     return claims
 
 
@@ -146,14 +148,28 @@ def _check_claims(claims: dict[str, Any], *, settings: JwtSettings, refuse: _Ref
     # a token minted long ago with a far exp.
     if exp - iat > settings.max_age or time.time() - iat > settings.max_age + settings.leeway:
         raise refuse(RefusalReason.JWT_TOO_OLD, jti=jti)
-    email = claims.get("email")
-    if not isinstance(email, str) or not _is_email(email):
+    email = jwt_subject(claims, audience=settings.audience)
+    if not email:
+        if settings.audience == Audience.VISITOR:
+            raise refuse(RefusalReason.JWT_MISSING_CLAIM, claim="external_id", jti=jti)
         raise refuse(RefusalReason.JWT_NO_EMAIL, jti=jti)
     if settings.mfa_required:
         amr = claims.get("amr")
         methods = {m for m in amr if isinstance(m, str)} if isinstance(amr, list) else set()
         if not methods & settings.accepted_amr:
             raise refuse(RefusalReason.MFA_REQUIRED, subject=email, jti=jti)
+
+
+def jwt_subject(claims: dict[str, Any], *, audience: str) -> str:
+    """Return who the token names: an agent's email; a visitor's external_id or sub."""
+    if audience == Audience.VISITOR:
+        for claim in ("external_id", "sub"):
+            value = claims.get(claim)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
+                return str(value).strip()[:255]
+        return ""
+    email = claims.get("email")
+    return email if isinstance(email, str) and _is_email(email) else ""
 
 
 def _is_email(value: str) -> bool:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "tenants",
     "campaigns",
     "mapping",
+    "chats",
     "console",
     "sso.jwt",
 ]

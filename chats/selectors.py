@@ -1,0 +1,116 @@
+"""Read-only queries of chats; each takes the site it reads from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from campaigns.models import Campaign, Visitor
+from campaigns.routing import Rule
+from chats.models import Chat, Message, RoutingRule, SignInRequest
+from mapping.models import CustomVariable
+from tenants.models import Site
+
+
+def campaign_get_active(*, site: Site, pk: int) -> Campaign | None:
+    """Return ``site``'s active campaign ``pk``, or None (another site's too)."""
+    campaign: Campaign | None = (
+        Campaign.objects.for_site(site).filter(pk=pk, is_active=True).first()
+    )
+    if campaign is not None:
+        campaign.site = site
+    return campaign
+
+
+def chat_get(*, site: Site, pk: int | None) -> Chat | None:
+    """Return ``site``'s chat ``pk`` with its visitor and campaign, or None."""
+    if pk is None:
+        return None
+    chat: Chat | None = (
+        Chat.objects.for_site(site)
+        .select_related("visitor", "campaign", "agent")
+        .filter(pk=pk)
+        .first()
+    )
+    return chat
+
+
+def chats_open(*, site: Site) -> QuerySet[Chat]:
+    """Return ``site``'s waiting and active chats, oldest first."""
+    return (
+        Chat.objects.for_site(site)
+        .exclude(status=Chat.Status.CLOSED)
+        .select_related("visitor", "campaign", "agent")
+        .order_by("created_at")
+    )
+
+
+def messages_after(*, site: Site, chat: Chat, after: int = 0) -> list[Message]:
+    """Return ``chat``'s messages with a pk above ``after``."""
+    return list(Message.objects.for_site(site).filter(chat=chat, pk__gt=after).order_by("pk")[:200])
+
+
+def signin_request_pending(*, site: Site, chat: Chat) -> bool:
+    """Return whether an agent asked this chat's guest to sign in, not yet done."""
+    return (
+        SignInRequest.objects.for_site(site).filter(chat=chat, fulfilled_at__isnull=True).exists()
+    )
+
+
+def routing_rules(*, site: Site, campaign: Campaign) -> list[Rule]:
+    """Return ``campaign``'s routing rules in order."""
+    rules = RoutingRule.objects.for_site(site).filter(campaign=campaign).order_by("order", "pk")
+    return [r.rule() for r in rules]
+
+
+def routing_fields(*, visitor: Visitor | None, survey: dict[str, Any]) -> dict[str, Any]:
+    """Return the fields routing rules test: survey answers, then the visitor's own."""
+    fields: dict[str, Any] = dict(survey)
+    if visitor is not None:
+        fields.update(visitor.custom)
+        fields.update(
+            {
+                "name": visitor.name,
+                "email": visitor.email,
+                "phone": visitor.phone,
+                "external_id": visitor.external_id,
+            }
+        )
+    return fields
+
+
+@dataclass(frozen=True, slots=True)
+class PanelRow:
+    label: str
+    value: str
+
+
+def visitor_panel(*, site: Site, chat: Chat) -> list[PanelRow]:
+    """Return what the agent sees of ``chat``'s visitor: mapped fields, variables.
+
+    Custom variables are shown with their labels, in their order, and only
+    when shown to agents; values of variables the site no longer defines are
+    left out.
+    """
+    visitor = chat.visitor
+    if visitor is None:
+        return []
+    rows = [
+        PanelRow(label, str(value))
+        for label, value in (
+            ("Name", visitor.name),
+            ("Email", visitor.email),
+            ("Phone", visitor.phone),
+            ("External ID", visitor.external_id),
+        )
+        if value
+    ]
+    variables = CustomVariable.objects.for_site(site).filter(shown_to_agents=True)
+    for variable in variables.order_by("order", "key"):
+        if variable.key in visitor.custom and visitor.custom[variable.key] not in (None, ""):
+            value = visitor.custom[variable.key]
+            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+            rows.append(PanelRow(variable.label, text))
+    return rows

@@ -1,0 +1,169 @@
+"""Writes of chats: start, messages, sign-in requests, sign-in mid-chat, routing.
+
+Every function takes the site it writes to; the chat window's credential
+(a signed token, see ``chats.tokens``) and the sign-in handoff are minted
+and redeemed here too, so views and protocol code never touch sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from campaigns.models import Campaign, Visitor
+from campaigns.routing import route
+from campaigns.selectors import visitor_get_by_pk
+from chats.models import Chat, Message, SignInRequest
+from chats.selectors import routing_fields, routing_rules
+from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
+from tenants.models import Agent, Site
+
+logger = logging.getLogger(__name__)
+
+SURVEY_ANSWER_MAX = 500
+
+
+class ChatRefusedError(Exception):
+    """The window asked for something its campaign or credential does not allow."""
+
+    def __init__(self, code: str, status: int = 403) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+def survey_clean(*, campaign: Campaign, answers: Any) -> dict[str, str]:
+    """Return the answers to ``campaign``'s questions, trimmed; ignore the rest."""
+    if not isinstance(answers, dict):
+        return {}
+    return {
+        key: str(answers.get(key, ""))[:SURVEY_ANSWER_MAX].strip()
+        for key, _ in campaign.survey_questions
+        if str(answers.get(key, "")).strip()
+    }
+
+
+@transaction.atomic
+def chat_start(
+    *, site: Site, campaign: Campaign, visitor: Visitor | None, survey: Any = None
+) -> Chat:
+    """Start a chat in ``campaign``, following its sign-in mode.
+
+    Required mode refuses a chat without a signed-in visitor; the survey is
+    kept for guests only (signed-in visitors skip it).
+    """
+    if campaign.signin_mode == Campaign.SignInMode.REQUIRED and visitor is None:
+        raise ChatRefusedError("signin_required")
+    answers = {} if visitor is not None else survey_clean(campaign=campaign, answers=survey)
+    group = route(
+        routing_rules(site=site, campaign=campaign),
+        routing_fields(visitor=visitor, survey=answers),
+        default=campaign.default_group,
+    )
+    chat = Chat.objects.create(
+        site=site, campaign=campaign, visitor=visitor, survey_answers=answers, group=group
+    )
+    if visitor is None:
+        chat.guest_label = f"Guest {chat.pk}"
+        chat.save(update_fields=["guest_label"])
+    logger.info("chat started site=%s chat=%s group=%s", site.site_id, chat.pk, group)
+    return chat
+
+
+def message_post(
+    *, site: Site, chat: Chat, sender: str, text: str, agent: Agent | None = None
+) -> Message | None:
+    """Add a message to ``chat``; None when it is closed or ``text`` is blank."""
+    text = text.strip()[:4000]
+    if not text or chat.status == Chat.Status.CLOSED:
+        return None
+    return Message.objects.create(site=site, chat=chat, sender=sender, text=text, agent=agent)
+
+
+@transaction.atomic
+def chat_accept(*, site: Site, chat: Chat, agent: Agent) -> Chat:
+    """Make ``agent`` (of ``site``) the chat's agent; it becomes active."""
+    if chat.site_id != site.pk or agent.site_id != site.pk:
+        raise ChatRefusedError("wrong_site")
+    if chat.agent_id is None:
+        chat.agent = agent
+        chat.status = Chat.Status.ACTIVE
+        chat.save(update_fields=["agent", "status"])
+        message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=f"{agent} joined.")
+    return chat
+
+
+def signin_request_create(*, site: Site, chat: Chat, agent: Agent) -> SignInRequest:
+    """Ask the guest of ``chat`` to sign in; refused once the visitor is known."""
+    if chat.site_id != site.pk or chat.visitor_id is not None:
+        raise ChatRefusedError("not_a_guest", status=409)
+    request = SignInRequest.objects.create(site=site, chat=chat, agent=agent)
+    message_post(
+        site=site, chat=chat, sender=Message.Sender.SYSTEM, text="The agent asked you to sign in."
+    )
+    return request
+
+
+@transaction.atomic
+def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
+    """The guest of ``chat`` signed in as ``visitor``: the same chat goes on.
+
+    Pending sign-in requests are fulfilled, routing runs again on the new
+    fields and the chat moves group if the result changed; the agent is told
+    by a system message.
+    """
+    if chat.site_id != site.pk or visitor.site_id != site.pk:
+        raise ChatRefusedError("wrong_site")
+    if chat.visitor_id not in (None, visitor.pk):
+        raise ChatRefusedError("another_visitor", status=409)
+    chat.visitor = visitor
+    new_group = route(
+        routing_rules(site=site, campaign=chat.campaign),
+        routing_fields(visitor=visitor, survey=chat.survey_answers),
+        default=chat.campaign.default_group,
+    )
+    old_group = chat.group
+    chat.group = new_group
+    chat.save(update_fields=["visitor", "group"])
+    SignInRequest.objects.for_site(site).filter(chat=chat, fulfilled_at__isnull=True).update(
+        fulfilled_at=timezone.now()
+    )
+    text = f"The visitor signed in as {visitor}."
+    if new_group != old_group:
+        text += f" Routing moved the chat from group {old_group} to {new_group}."
+    message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=text)
+    return chat
+
+
+def visitor_handoff_mint(*, site: Site, campaign: Campaign, visitor: Visitor) -> str:
+    """Return a single-use code that hands a popup's sign-in to ``campaign``'s window."""
+    if campaign.site_id != site.pk or visitor.site_id != site.pk:
+        raise ChatRefusedError("wrong_site")
+    return handoff_code_mint(site_pk=site.pk, campaign_pk=campaign.pk, visitor_pk=visitor.pk)
+
+
+def visitor_handoff_redeem(
+    *, site: Site, campaign: Campaign, credential: ChatCredential, code: str
+) -> tuple[ChatCredential, Visitor]:
+    """Redeem ``code`` for the window holding ``credential``; return its new credential.
+
+    The window's chat (if any) goes on, now attached to the visitor.
+    """
+    visitor_pk = handoff_code_redeem(code, site_pk=site.pk, campaign_pk=campaign.pk)
+    visitor = visitor_get_by_pk(site=site, pk=visitor_pk) if visitor_pk else None
+    if visitor is None:
+        raise ChatRefusedError("handoff_invalid")
+    if credential.chat_pk is not None:
+        chat = Chat.objects.for_site(site).filter(pk=credential.chat_pk).first()
+        if chat is not None:
+            chat_attach_visitor(site=site, chat=chat, visitor=visitor)
+    new = ChatCredential(
+        site_pk=site.pk,
+        campaign_pk=campaign.pk,
+        chat_pk=credential.chat_pk,
+        visitor_pk=visitor.pk,
+    )
+    return new, visitor

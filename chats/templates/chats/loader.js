@@ -1,0 +1,55 @@
+/* SSO chat loader: paste
+ *   <script src="https://GATEWAY/chat/loader.js" data-site="10001" data-campaign="1" async></script>
+ * It adds a chat button and the chat window (an iframe of the gateway) and
+ * exposes window.SsoChat.open(), .close() and .signInWithJwt(token).
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.SsoChat) return;
+  var origin = new URL(script.src).origin;
+  var site = script.getAttribute("data-site"), campaign = script.getAttribute("data-campaign");
+  var ready = false, queue = [];
+  var frame = document.createElement("iframe");
+  frame.src = origin + "/chat/" + encodeURIComponent(site) + "/" + encodeURIComponent(campaign) + "/";
+  frame.title = "Chat";
+  frame.id = "sso-chat-frame";
+  frame.style.cssText = "position:fixed;right:20px;bottom:84px;width:360px;height:520px;max-height:80vh;" +
+    "border:1px solid #dde2ec;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.18);" +
+    "background:#fff;z-index:2147483000;display:none";
+  var button = document.createElement("button");
+  button.type = "button";
+  button.id = "sso-chat-button";
+  button.textContent = "Chat with us";
+  button.style.cssText = "position:fixed;right:20px;bottom:20px;padding:12px 20px;border:0;" +
+    "border-radius:24px;background:#2456d6;color:#fff;font:600 15px system-ui,sans-serif;" +
+    "cursor:pointer;z-index:2147483000;box-shadow:0 4px 14px rgba(0,0,0,.2)";
+
+  function post(message) {
+    if (ready) frame.contentWindow.postMessage(message, origin); else queue.push(message);
+  }
+  function open() { frame.style.display = "block"; button.textContent = "Close chat"; }
+  function close() { frame.style.display = "none"; button.textContent = "Chat with us"; }
+  window.addEventListener("message", function (e) {
+    if (e.origin !== origin || e.source !== frame.contentWindow) return;
+    if (e.data && e.data.type === "sso-chat:ready") {
+      ready = true;
+      queue.splice(0).forEach(post);
+    }
+  });
+  button.addEventListener("click", function () {
+    if (frame.style.display === "none") open(); else close();
+  });
+  function mount() { document.body.appendChild(frame); document.body.appendChild(button); }
+  if (document.body) mount(); else document.addEventListener("DOMContentLoaded", mount);
+
+  window.SsoChat = {
+    open: open,
+    close: close,
+    /* Sign the visitor in with a JWT the host page already has: no redirect. */
+    signInWithJwt: function (token) {
+      open();
+      post({ type: "sso-chat:jwt", jwt: String(token) });
+    }
+  };
+})();

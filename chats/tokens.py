@@ -1,0 +1,96 @@
+"""The visitor's chat credential and the sign-in handoff code.
+
+The chat window keeps a signed chat token in memory (and sessionStorage) and
+sends it as an ``Authorization`` header, never a cookie, so the window works
+embedded cross-site in a browser that blocks third-party cookies. A handoff
+code carries a sign-in done in a first-party popup back to the window: it is
+random, single-use, short-lived, stored server-side in the shared cache and
+bound to one site, campaign and visitor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.core import signing
+from django.core.cache import cache
+
+TOKEN_SALT = "chats.chat-token.v1"  # noqa: S105 - a signing salt, not a secret
+TOKEN_MAX_AGE = 12 * 3600
+HANDOFF_TTL = 120
+
+
+class ChatTokenError(Exception):
+    """The chat token is missing, forged, expired or for another window."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatCredential:
+    """What a valid chat token proves: a window of one site's campaign."""
+
+    site_pk: int
+    campaign_pk: int
+    chat_pk: int | None
+    visitor_pk: int | None
+
+
+def chat_token_issue(credential: ChatCredential) -> str:
+    """Return a signed token for ``credential``."""
+    payload = {
+        "s": credential.site_pk,
+        "c": credential.campaign_pk,
+        "ch": credential.chat_pk,
+        "v": credential.visitor_pk,
+    }
+    return signing.dumps(payload, salt=TOKEN_SALT, compress=False)
+
+
+def chat_token_read(token: str, *, site_pk: int, campaign_pk: int) -> ChatCredential:
+    """Return the credential of ``token`` if it is for this site's campaign, else raise."""
+    if not token or len(token) > 1000:
+        raise ChatTokenError("missing")
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        raise ChatTokenError("bad signature") from None
+    if not isinstance(payload, dict) or payload.get("s") != site_pk:
+        raise ChatTokenError("wrong site")
+    if payload.get("c") != campaign_pk:
+        raise ChatTokenError("wrong campaign")
+    chat_pk, visitor_pk = payload.get("ch"), payload.get("v")
+    return ChatCredential(
+        site_pk=site_pk,
+        campaign_pk=campaign_pk,
+        chat_pk=chat_pk if isinstance(chat_pk, int) else None,
+        visitor_pk=visitor_pk if isinstance(visitor_pk, int) else None,
+    )
+
+
+def _handoff_key(code: str) -> str:
+    return f"chats:handoff:{hashlib.sha256(code.encode()).hexdigest()}"
+
+
+def handoff_code_mint(*, site_pk: int, campaign_pk: int, visitor_pk: int) -> str:
+    """Return a new single-use code that hands ``visitor_pk`` to one window."""
+    code = secrets.token_urlsafe(32)
+    cache.set(_handoff_key(code), (site_pk, campaign_pk, visitor_pk), timeout=HANDOFF_TTL)
+    return code
+
+
+def handoff_code_redeem(code: str, *, site_pk: int, campaign_pk: int) -> int | None:
+    """Return the visitor pk of ``code`` once, if bound to this site and campaign.
+
+    The code is spent by the first attempt, right or wrong: ``delete``
+    succeeds for one caller only, so two windows racing cannot both redeem.
+    """
+    if not code or len(code) > 100:
+        return None
+    key = _handoff_key(code)
+    bound = cache.get(key)
+    if bound is None or not cache.delete(key):
+        return None
+    if bound[0] != site_pk or bound[1] != campaign_pk:
+        return None
+    return int(bound[2])

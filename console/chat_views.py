@@ -1,0 +1,137 @@
+"""The agent console's chats: the list, one chat with the visitor panel, and
+the JSON the console polls. An agent sees only their own site's chats: every
+lookup goes through a selector scoped by the agent's site (another site's
+chat is a plain 404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from chats.models import Chat, Message
+from chats.selectors import chat_get, chats_open, messages_after, signin_request_pending
+from chats.selectors import visitor_panel as panel_rows
+from chats.services import ChatRefusedError, chat_accept, message_post, signin_request_create
+from sso_site.signin.decorators import agent_required
+from tenants.models import Agent
+
+
+def _agent(request: HttpRequest) -> Agent:
+    agent: Agent = request.agent  # type: ignore[attr-defined]
+    return agent
+
+
+def _chat(request: HttpRequest, chat_id: int) -> Chat:
+    chat = chat_get(site=_agent(request).site, pk=chat_id)
+    if chat is None:
+        raise Http404("No such chat.")
+    return chat
+
+
+def chat_summary(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.pk,
+        "name": chat.display_name,
+        "signed_in": chat.visitor_id is not None,
+        "campaign": chat.campaign.name,
+        "group": chat.group,
+        "status": chat.status,
+        "agent": str(chat.agent) if chat.agent else None,
+        "url": reverse("console:chat", kwargs={"chat_id": chat.pk}),
+    }
+
+
+@never_cache
+@require_GET
+@agent_required
+def chats_json(request: HttpRequest) -> JsonResponse:
+    """The site's waiting and active chats, for the console's list."""
+    chats = chats_open(site=_agent(request).site)
+    return JsonResponse({"chats": [chat_summary(c) for c in chats]})
+
+
+@never_cache
+@require_GET
+@agent_required
+def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
+    chat = _chat(request, chat_id)
+    agent = _agent(request)
+    context = {"agent": agent, "site": agent.site, "chat": chat, "summary": chat_summary(chat)}
+    return render(request, "console/chat.html", context)
+
+
+@never_cache
+@require_GET
+@agent_required
+def chat_poll(request: HttpRequest, chat_id: int) -> JsonResponse:
+    """New messages after ``?after=<id>`` and the visitor panel."""
+    chat = _chat(request, chat_id)
+    site = _agent(request).site
+    after = request.GET.get("after", "0")
+    messages = messages_after(site=site, chat=chat, after=int(after) if after.isdigit() else 0)
+    return JsonResponse(
+        {
+            "chat": chat_summary(chat),
+            "signin_requested": signin_request_pending(site=site, chat=chat),
+            "panel": [
+                {"label": r.label, "value": r.value} for r in panel_rows(site=site, chat=chat)
+            ],
+            "survey": chat.survey_answers,
+            "messages": [
+                {"id": m.pk, "sender": m.sender, "text": m.text, "at": m.created_at.isoformat()}
+                for m in messages
+            ],
+        }
+    )
+
+
+def _refusal(refused: ChatRefusedError) -> JsonResponse:
+    return JsonResponse({"error": refused.code}, status=refused.status)
+
+
+@require_POST
+@agent_required
+def chat_send(request: HttpRequest, chat_id: int) -> JsonResponse:
+    chat = _chat(request, chat_id)
+    agent = _agent(request)
+    if chat.agent_id is None:
+        chat_accept(site=agent.site, chat=chat, agent=agent)
+    message = message_post(
+        site=agent.site,
+        chat=chat,
+        sender=Message.Sender.AGENT,
+        text=request.POST.get("text", ""),
+        agent=agent,
+    )
+    return JsonResponse({"id": message.pk if message else None})
+
+
+@require_POST
+@agent_required
+def chat_accept_view(request: HttpRequest, chat_id: int) -> JsonResponse:
+    chat = _chat(request, chat_id)
+    agent = _agent(request)
+    try:
+        chat_accept(site=agent.site, chat=chat, agent=agent)
+    except ChatRefusedError as refused:
+        return _refusal(refused)
+    return JsonResponse({"chat": chat_summary(chat)})
+
+
+@require_POST
+@agent_required
+def chat_signin_request(request: HttpRequest, chat_id: int) -> JsonResponse:
+    """Ask the chat's guest to sign in: their window shows a sign-in prompt."""
+    chat = _chat(request, chat_id)
+    agent = _agent(request)
+    try:
+        signin_request_create(site=agent.site, chat=chat, agent=agent)
+    except ChatRefusedError as refused:
+        return _refusal(refused)
+    return JsonResponse({"status": "sent"})
