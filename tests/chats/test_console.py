@@ -1,0 +1,114 @@
+"""The agent console's chats: own site only, replies, sign-in requests, panel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from campaigns.services import visitor_upsert
+from chats.models import Chat, Message, SignInRequest
+from chats.services import chat_attach_visitor, chat_start
+from mapping.models import CustomVariable
+from tenants.models import Agent, Site
+from tests.chats.conftest import Campaigns, WindowClient
+from tests.factories import CampaignFactory
+
+SignedInClient = Callable[[Agent], Client]
+
+
+@pytest.fixture
+def b_chat(other_site: Site) -> Chat:
+    chat = chat_start(site=other_site, campaign=CampaignFactory(site=other_site), visitor=None)
+    Message.objects.create(site=other_site, chat=chat, sender="visitor", text="B's secret")
+    return chat
+
+
+def test_console_lists_only_the_agents_site_chats(
+    agent: Agent, signed_in_client: SignedInClient, campaigns: Campaigns, b_chat: Chat
+) -> None:
+    mine = chat_start(site=agent.site, campaign=campaigns.none, visitor=None)
+    client = signed_in_client(agent)
+
+    page = client.get("/console/").content.decode()
+    listed = client.get("/console/chats.json").json()["chats"]
+
+    assert f'data-chat="{mine.pk}"' in page
+    assert f'data-chat="{b_chat.pk}"' not in page
+    assert [c["id"] for c in listed] == [mine.pk]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/console/chats/{pk}/"),
+        ("get", "/console/chats/{pk}/poll/"),
+        ("post", "/console/chats/{pk}/send/"),
+        ("post", "/console/chats/{pk}/accept/"),
+        ("post", "/console/chats/{pk}/signin-request/"),
+    ],
+)
+def test_an_agent_never_opens_another_sites_chat(
+    agent: Agent, signed_in_client: SignedInClient, b_chat: Chat, method: str, path: str
+) -> None:
+    client = signed_in_client(agent)
+    response = getattr(client, method)(path.format(pk=b_chat.pk), {"text": "hi"})
+    assert response.status_code == 404
+    assert "B's secret" not in response.content.decode()
+    b_chat.refresh_from_db()
+    assert b_chat.agent is None
+    assert not SignInRequest.objects.exists()
+    assert Message.objects.filter(chat=b_chat).count() == 1
+
+
+def test_anonymous_cannot_use_the_console_endpoints(client: Client, b_chat: Chat) -> None:
+    assert client.get(f"/console/chats/{b_chat.pk}/poll/").status_code == 302
+    assert client.post(f"/console/chats/{b_chat.pk}/send/", {"text": "x"}).status_code == 302
+    assert Message.objects.filter(chat=b_chat).count() == 1
+
+
+def test_agent_and_visitor_exchange_messages_and_the_sign_in_request(
+    client: Client,
+    agent: Agent,
+    signed_in_client: SignedInClient,
+    campaigns: Campaigns,
+    vip_routing: CustomVariable,
+) -> None:
+    window = WindowClient(Client(), campaigns.optional)
+    window.post("start/", {"survey": {"topic": "Warranty"}})
+    window.post("send/", {"text": "Is my tent covered?"})
+    chat = Chat.objects.get()
+    console = signed_in_client(agent)
+
+    console.post(f"/console/chats/{chat.pk}/send/", {"text": "Let me check."})
+    console.post(f"/console/chats/{chat.pk}/signin-request/")
+    seen = window.get("poll/").json()
+    guest_panel = console.get(f"/console/chats/{chat.pk}/poll/").json()
+
+    assert [m["text"] for m in seen["messages"] if m["sender"] != "system"] == [
+        "Is my tent covered?",
+        "Let me check.",
+    ]
+    assert seen["signin_requested"] is True
+    assert guest_panel["panel"] == []
+    assert guest_panel["survey"] == {"topic": "Warranty"}
+    assert guest_panel["chat"]["agent"] == str(agent)
+
+    visitor = visitor_upsert(
+        site=agent.site,
+        external_id="v-9",
+        protocol="jwt",
+        fields={"name": "Vera Visitor"},
+        custom={"membership_level": "VIP", "internal_score": 3},
+    )
+    chat_attach_visitor(site=agent.site, chat=chat, visitor=visitor)
+    panel = console.get(f"/console/chats/{chat.pk}/poll/").json()
+
+    assert window.get("poll/").json()["signin_requested"] is False
+    assert panel["chat"]["signed_in"] is True
+    assert panel["chat"]["group"] == "vip"
+    assert {"label": "Membership level", "value": "VIP"} in panel["panel"]
+    assert "Internal score" not in str(panel["panel"])
+    assert "moved the chat from group general to vip" in panel["messages"][-1]["text"]
+    assert console.post(f"/console/chats/{chat.pk}/signin-request/").status_code == 409
