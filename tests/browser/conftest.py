@@ -1,0 +1,253 @@
+"""Browser fixtures: headless Debian Chromium (Playwright), the gateway on
+pytest-django's live server (``localhost``), and the customer's shop on a
+tiny HTTP server at ``127.0.0.1``: another site, so the chat window is a
+cross-site iframe. Third-party cookies are blocked through the profile's
+preferences (``profile.cookie_controls_mode = 1``, the "Block third-party
+cookies" setting).
+
+The shop server also plays the customer's visitor login page: it mints the
+visitor JWT (HS256, the site's visitor secret) and redirects back to the
+gateway's visitor callback, as a customer's own system would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import jwt
+import pytest
+
+from campaigns.models import Campaign
+from chats.models import RoutingRule
+from mapping.models import CustomVariable, FieldMapping, Target
+from sso.jwt.models import JwtSettings
+from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
+from tenants.models import Agent, Audience, Site
+from tests.factories import AgentFactory, CampaignFactory, SiteFactory
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the
+# tests make between browser steps are plain synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+BLOCK_THIRD_PARTY_COOKIES = {
+    "profile": {"block_third_party_cookies": True, "cookie_controls_mode": 1}
+}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+VISITOR_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
+
+PEOPLE = {
+    "vip": {"external_id": "vip-1", "name": "Vera VIP", "account": {"level": "VIP"}},
+    "basic": {"external_id": "basic-1", "name": "Gus Basic", "account": {"level": "basic"}},
+    "host": {"external_id": "host-7", "name": "Hana Host", "account": {"level": "VIP"}},
+}
+
+pytestmark = pytest.mark.browser
+
+
+def visitor_jwt(who: str) -> str:
+    now = int(time.time())
+    claims = {"iat": now, "exp": now + 120, "jti": uuid.uuid4().hex, **PEOPLE[who]}
+    claims["email"] = f"{claims['external_id']}@shop.example"
+    return jwt.encode(claims, VISITOR_SECRET, "HS256")
+
+
+SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Outdoor shop</title>
+<style>body{{font:16px system-ui,sans-serif;margin:2rem;background:#f3f6ee}}</style></head>
+<body><h1>Outdoor shop</h1><p>Tents, boots and everything for the trail.</p>
+<button id="host-signin" type="button">I am logged in to the shop: chat as me</button>
+<script>
+  document.getElementById("host-signin").addEventListener("click", function () {{
+    window.SsoChat.signInWithJwt({token});
+  }});
+</script>
+<script src="{gateway}/chat/loader.js" data-site="{site}" data-campaign="{campaign}" async></script>
+</body></html>"""
+
+LOGIN_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop login</title></head>
+<body style="font:16px system-ui,sans-serif;margin:2rem"><h1>Sign in to the shop</h1>
+<p><a id="as-vip" href="/login/done?{vip}">Vera VIP</a></p>
+<p><a id="as-basic" href="/login/done?{basic}">Gus Basic</a></p></body></html>"""
+
+
+class ShopHandler(BaseHTTPRequestHandler):
+    gateway = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: str = "", **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        if url.path == "/shop.html":
+            token = visitor_jwt(query["who"]) if "who" in query else ""
+            page = SHOP_PAGE.format(
+                token=json.dumps(token),
+                gateway=escape(self.gateway),
+                site=escape(query["site"]),
+                campaign=escape(query["campaign"]),
+            )
+            self._send(200, page)
+        elif url.path == "/login":
+            back = query.get("return_to", "")
+            links = {w: urlencode({"who": w, "return_to": back}) for w in ("vip", "basic")}
+            self._send(200, LOGIN_PAGE.format(**{k: escape(v) for k, v in links.items()}))
+        elif url.path == "/login/done":
+            back = query["return_to"]
+            sep = "&" if "?" in back else "?"
+            target = f"{back}{sep}{urlencode({'jwt': visitor_jwt(query['who'])})}"
+            self._send(302, Location=target)
+        else:
+            self._send(404, "not found")
+
+
+@pytest.fixture(scope="session")
+def shop_server() -> Iterator[ThreadingHTTPServer]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ShopHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+@dataclass
+class World:
+    """Site 10001 of the browser tests, its three campaigns and its shop."""
+
+    site: Site
+    gateway: str
+    shop: str
+    none: Campaign
+    optional: Campaign
+    required: Campaign
+    agent: Agent
+
+    def shop_url(self, campaign: Campaign, **extra: str) -> str:
+        query = urlencode({"site": self.site.site_id, "campaign": campaign.pk, **extra})
+        return f"{self.shop}/shop.html?{query}"
+
+
+@pytest.fixture
+def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
+    gateway = live_server.url
+    shop = f"http://127.0.0.1:{shop_server.server_address[1]}"
+    ShopHandler.gateway = gateway
+    site = SiteFactory(site_id=10001, name="Outdoor shop", allowed_origins=shop)
+    config = JwtSettings(
+        site=site,
+        audience=Audience.VISITOR,
+        enabled=True,
+        login_url=f"{shop}/login",
+        algorithm="HS256",
+        secret_encrypted=secret_encrypt(VISITOR_SECRET),
+        secret_fingerprint=secret_fingerprint(VISITOR_SECRET),
+    )
+    config.full_clean()
+    config.save()
+    level = CustomVariable.objects.create(
+        site=site, key="membership_level", label="Membership level", order=1
+    )
+    FieldMapping.objects.create(
+        site=site,
+        audience=Audience.VISITOR,
+        protocol="jwt",
+        source="account.level",
+        target=Target.CUSTOM,
+        variable=level,
+        type="text",
+    )
+    survey = "topic|What is your question about?"
+    campaigns = {
+        mode: CampaignFactory(
+            site=site,
+            name=f"{mode.title()} campaign",
+            signin_mode=mode,
+            prechat_survey=mode != "required",
+            survey_fields=survey,
+        )
+        for mode in ("none", "optional", "required")
+    }
+    for campaign in campaigns.values():
+        RoutingRule.objects.create(
+            site=site, campaign=campaign, field="membership_level", value="VIP", group="vip"
+        )
+    agent = AgentFactory(site=site, email="agent@shop.example", name="Alice Agent")
+    return World(site=site, gateway=gateway, shop=shop, agent=agent, **campaigns)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    with playwright_sync.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture
+def visitor_context(playwright: Any) -> Iterator[Any]:
+    """A fresh Chromium profile that blocks third-party cookies."""
+    profile = Path(tempfile.mkdtemp(prefix="sso-chat-profile-"))
+    (profile / "Default").mkdir()
+    (profile / "Default" / "Preferences").write_text(json.dumps(BLOCK_THIRD_PARTY_COOKIES))
+    context = playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1100, "height": 760},
+    )
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def agent_browser(playwright: Any) -> Iterator[Any]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def screenshot() -> Callable[[Any, str], None]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page: Any, name: str) -> None:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+    return take
