@@ -128,9 +128,9 @@ def test_required_mode_offers_only_sign_in_and_starts_no_chat_without_it(
     status = chat_frame(page).evaluate(
         """async () => {
             const cfg = JSON.parse(document.getElementById("chat-config").textContent);
-            const r = await fetch(cfg.api + "start/", {method: "POST",
-                headers: {"Authorization": "Bearer " + cfg.token, "Content-Type": "application/json"},
-                body: "{}"});
+            const headers = {"Authorization": "Bearer " + cfg.token,
+                             "Content-Type": "application/json"};
+            const r = await fetch(cfg.api + "start/", {method: "POST", headers, body: "{}"});
             return [r.status, (await r.json()).error];
         }"""
     )
