@@ -82,13 +82,22 @@ def chat_poll(request: HttpRequest, chat_id: int) -> JsonResponse:
             "panel": [
                 {"label": r.label, "value": r.value} for r in panel_rows(site=site, chat=chat)
             ],
-            "survey": chat.survey_answers,
+            "survey": survey_rows(chat),
             "messages": [
                 {"id": m.pk, "sender": m.sender, "text": m.text, "at": m.created_at.isoformat()}
                 for m in messages
             ],
         }
     )
+
+
+def survey_rows(chat: Chat) -> list[dict[str, str]]:
+    """The guest's survey answers, labelled by the campaign's questions."""
+    labels = dict(chat.campaign.survey_questions)
+    return [
+        {"label": labels.get(key, key), "value": str(value)}
+        for key, value in chat.survey_answers.items()
+    ]
 
 
 def _refusal(refused: ChatRefusedError) -> JsonResponse:

@@ -220,8 +220,14 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     expect(console.locator("#panel")).to_contain_text("VIP")
     expect(console.locator("#panel")).to_contain_text("Vera VIP")
     expect(console.locator("#chat-group")).to_have_text("vip")
+    expect(console.locator("#signin-request-button")).to_be_hidden()
+    expect(console.locator("#survey")).to_contain_text("What is your question about?")
     expect(console.locator("#messages")).to_contain_text("moved the chat from group general to vip")
     screenshot(console, "agent-3-signed-in-panel")
     screenshot(page, "agent-4-visitor-after")
+    # Every message shows once, in both windows.
+    expect(console.locator("#messages .msg.agent")).to_have_count(1)
+    expect(frame.locator(".msg.agent")).to_have_count(1)
+    expect(frame.locator(".msg.visitor")).to_have_count(1)
     assert Chat.objects.count() == 1
     assert Message.objects.filter(chat=chat, sender="visitor").count() == 1

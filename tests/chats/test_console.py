@@ -92,7 +92,7 @@ def test_agent_and_visitor_exchange_messages_and_the_sign_in_request(
     ]
     assert seen["signin_requested"] is True
     assert guest_panel["panel"] == []
-    assert guest_panel["survey"] == {"topic": "Warranty"}
+    assert guest_panel["survey"] == [{"label": "What is it about?", "value": "Warranty"}]
     assert guest_panel["chat"]["agent"] == str(agent)
 
     visitor = visitor_upsert(
