@@ -106,8 +106,11 @@ def _site_id_of(return_to: str) -> int:
 def jwt_login(request: HttpRequest) -> HttpResponse:
     """Show the demo login (GET); sign a token and go back to return_to (POST)."""
     return_to = request.GET.get("return_to", "")
-    # Only back to this service, as a real customer's login would insist.
-    if not url_has_allowed_host_and_scheme(return_to, allowed_hosts={request.get_host()}):
+    # Only back to this service, as a real customer's login would insist
+    # (127.0.0.1 and localhost are the same demo server).
+    port = request.get_port()
+    hosts = {request.get_host(), f"127.0.0.1:{port}", f"localhost:{port}"}
+    if not url_has_allowed_host_and_scheme(return_to, allowed_hosts=hosts):
         return HttpResponseBadRequest("return_to must point at this service.")
     site_id = _site_id_of(return_to)
     if request.method == "POST":
