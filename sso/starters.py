@@ -4,10 +4,6 @@ Each protocol adapter contributes a starter: given the request, the site and
 a permitted ``return_to``, it returns the response that begins its sign-in
 (an AuthnRequest redirect, a redirect to the site's JWT login URL), or None
 when the site has not configured that protocol. The first that answers wins.
-
-Logout handlers work the same way after the session has been ended: given
-the request, the site signed out of and the audience, each may answer with
-a redirect to the site's own logout (remote logout URL, SAML SLO).
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ Starter = Callable[[HttpRequest, Site, Audience, str | None], HttpResponse | Non
 
 STARTERS: list[Starter] = []
 
-LogoutHandler = Callable[[HttpRequest, Site, Audience], HttpResponse | None]
-
-LOGOUT_HANDLERS: list[LogoutHandler] = []
+# Called by /agent/logout/ after sign_out(), with the site signed out of: the
+# first handler that answers (a redirect to the site's remote logout URL, a
+# SAML LogoutRequest) wins; None from all of them means the sign-in page.
+LOGOUT_HANDLERS: list[Callable[[HttpRequest, Site, Audience], HttpResponse | None]] = []

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
@@ -23,6 +24,7 @@ class JwtSettingsAdmin(SiteScopedAdmin):
     search_fields = ["site__name", "=site__site_id"]
     autocomplete_fields = ["site"]
     readonly_fields = ["shared_secret", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["site", "audience", "enabled", "login_url", "logout_url"]}),
         (

@@ -31,6 +31,7 @@ from sso.jwt.secret_store import secret_decrypt
 logger = logging.getLogger(__name__)
 
 JWKS_MAX_BYTES = 256 * 1024
+JWKS_STALE_SECONDS = 24 * 3600
 
 
 class JwksUnavailableError(Exception):
@@ -54,7 +55,7 @@ def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey,
     if config.jwks_url:
         keys = _jwks_keys(config.jwks_url, config.algorithm)
         if kid and not _select(keys, kid) and _refetch_allowed(config.jwks_url):
-            logger.info("jwks: unknown kid, refetching site=%s", config.site_id)
+            logger.info("jwks: unknown kid, refetching site=%s", config.site.site_id)
             keys = _jwks_keys(config.jwks_url, config.algorithm, refresh=True)
     else:
         keys = _static_keys(
@@ -93,7 +94,10 @@ def _static_keys(
     keys = []
     for pem, kid in ((public_key, public_key_id), (next_public_key, next_public_key_id)):
         if pem.strip():
-            keys.append(VerificationKey(kid, load_pem_public_key(pem.strip().encode())))
+            try:
+                keys.append(VerificationKey(kid, load_pem_public_key(pem.strip().encode())))
+            except (ValueError, TypeError):  # saved past validation somehow: skip it
+                logger.warning("jwt: unusable public key kid=%s", kid[:64])
     return tuple(keys)
 
 
@@ -109,10 +113,22 @@ def _refetch_allowed(url: str) -> bool:
 def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[VerificationKey, ...]:
     text = None if refresh else cache.get(_cache_key(url, "doc"))
     if text is None:
-        text = _jwks_fetch(url)
-        cache.set(
-            _cache_key(url, "doc"), text, timeout=getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
-        )
+        try:
+            text = _jwks_fetch(url)
+        except JwksUnavailableError:
+            # The customer's server is down: keep signing agents in with the
+            # last keys it served (a day at most) rather than lock them out.
+            text = cache.get(_cache_key(url, "stale"))
+            if text is None:
+                raise
+            logger.warning("jwks: fetch failed, using the last document for a while")
+            # ... and retry the fetch only after a pause, not on every request.
+            retry = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
+            cache.set(_cache_key(url, "doc"), text, timeout=retry)
+        else:
+            ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
+            cache.set(_cache_key(url, "doc"), text, timeout=ttl)
+            cache.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
     return _jwks_parse(text, algorithm)
 
 

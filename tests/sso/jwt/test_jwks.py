@@ -54,7 +54,9 @@ class JwksServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self) -> JwksServer:
         self.thread.start()
@@ -179,3 +181,23 @@ def test_unreachable_jwks_is_refused_cleanly(
 
     assert response.status_code == 403
     assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
+
+
+def test_last_jwks_keeps_serving_while_the_server_is_down(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
+
+    jwks_server.status = 503
+    cache.delete(_cache_key(jwks_server.url, "doc"))  # the TTL has run out
+    for _ in range(2):
+        assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
+    assert jwks_server.requests == 2  # one failed refetch, then a pause
