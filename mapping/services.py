@@ -22,7 +22,9 @@ from tenants.models import Audience, Protocol, Site
 
 logger = logging.getLogger(__name__)
 
-CACHE_TIMEOUT = 3600
+# Short: bounds how long a rare race (a reader caching rules it loaded just
+# before an edit committed) can serve the old rules.
+CACHE_TIMEOUT = 300
 SOURCE_KINDS = {Protocol.JWT: SourceKind.CLAIMS, Protocol.SAML: SourceKind.SAML}
 
 RuleSets = dict[tuple[str, str], tuple[Rule, ...]]
@@ -52,10 +54,17 @@ def rules_load(*, site: Site) -> RuleSets:
 def rules_for_site(*, site: Site) -> RuleSets:
     """Return ``site``'s rules, from the cache when it holds them."""
     key = _cache_key(site.pk)
-    cached: RuleSets | None = cache.get(key)
+    try:
+        cached: RuleSets | None = cache.get(key)
+    except Exception:  # the cache is an optimisation: any failure reads the database
+        logger.warning("mapping rules cache unavailable", exc_info=True)
+        return rules_load(site=site)
     if cached is None:
         cached = rules_load(site=site)
-        cache.set(key, cached, CACHE_TIMEOUT)
+        try:
+            cache.set(key, cached, CACHE_TIMEOUT)
+        except Exception:
+            logger.warning("mapping rules cache unavailable", exc_info=True)
     return cached
 
 
