@@ -124,6 +124,7 @@ def mapping_apply(
     protocol: Protocol | str,
     claims: Mapping[str, Any],
     subject: str = "",
+    reference: str = "",
 ) -> MappedFields:
     """Map ``claims`` with ``site``'s rules for ``audience`` and ``protocol``.
 
@@ -150,6 +151,7 @@ def mapping_apply(
             detail={
                 "fields": [p.target for p in result.problems],
                 "problems": [p.as_dict() for p in result.problems],
+                **({"reference": reference} if reference else {}),
             },
         )
     return mapped_fields_split(result.values)

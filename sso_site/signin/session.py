@@ -119,6 +119,7 @@ def _mapped(identity: VerifiedIdentity) -> MappedFields:
         protocol=identity.protocol,
         claims=identity.claims,
         subject=identity.subject,
+        reference=identity.reference,
     )
 
 
@@ -131,7 +132,8 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
         raise _refused(RefusalReason.AGENT_INACTIVE, identity)
     mapped = _mapped(identity).fields
     if agent is None:
-        name = mapped.get("name", str(identity.claims.get("name", "")))[:200]
+        claimed = identity.claims.get("name")
+        name = mapped.get("name", claimed if isinstance(claimed, str) else "")[:200]
         agent = agent_create(
             site=identity.site,
             email=identity.subject,
@@ -157,7 +159,10 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
             audience=identity.audience,
             protocol=identity.protocol,
             subject=identity.subject[:254],
-            detail={"fields": ["external_id"], "reference": identity.reference},
+            detail={
+                "fields": ["external_id"],
+                **({"reference": identity.reference} if identity.reference else {}),
+            },
         )
     return visitor_upsert(
         site=identity.site,

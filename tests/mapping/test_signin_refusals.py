@@ -98,6 +98,7 @@ def test_a_failed_mapping_refuses_with_no_session_and_a_precise_audit_event(
     )
     assert event.subject == "v-1"
     assert event.detail["fields"] == [target for _, target, _ in expected]
+    assert event.detail["reference"] == ident.reference
     problems = [(p["source"], p["target"], p["code"]) for p in event.detail["problems"]]
     assert problems == expected
     assert SECRET_VALUE not in str(event.detail)
@@ -266,3 +267,21 @@ def test_a_visitor_refusal_leaves_an_agent_session_alone(agent: Agent) -> None:
 
 def _as_dict(ident: Any) -> dict[str, Any]:
     return {name: getattr(ident, name) for name in ident.__slots__}
+
+
+def test_a_variable_changing_type_changes_its_mappings(site: Site) -> None:
+    level = variable(site, "level", "number")
+    mapping(site, source="level", variable=level, required=True)
+    claims = jwt_claims(external_id="v-1", level="gold")
+
+    def attempt() -> Any:
+        ident = identity(
+            site, audience=Audience.VISITOR, protocol=Protocol.JWT, subject="v-1", claims=claims
+        )
+        return sign_in(session_request(), identity=ident).principal
+
+    with pytest.raises(SignInRefused):
+        attempt()
+    level.type = "text"
+    level.save()
+    assert attempt().custom == {"level": "gold"}
