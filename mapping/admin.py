@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField
@@ -64,15 +65,30 @@ class SiteScopedInline(admin.TabularInline):  # type: ignore[type-arg]
             kwargs["queryset"] = CustomVariable.objects.filter(site=site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # Pop-ups would leave the site's page; variables are edited above.
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_view_related = widget.can_delete_related = False
+        if field is not None and db_field.name in self.compact:
+            field.widget.attrs.update(self.compact[db_field.name])
+        return field
+
+    compact: dict[str, dict[str, Any]] = {}
+
 
 class CustomVariableInline(SiteScopedInline):
     model = CustomVariable
+    compact = {"choices": {"rows": 3, "style": "width: 12em"}, "order": {"style": "width: 4em"}}
     fields = ["order", "key", "label", "type", "choices", "shown_to_agents"]
 
 
 class FieldMappingInline(SiteScopedInline):
     model = FieldMapping
     formset = FieldMappingFormSet
+    compact = {"source": {"style": "width: 13em"}, "default": {"style": "width: 6em"}}
     template = "admin/mapping/fieldmapping_inline.html"
     fields = [
         "audience",
@@ -81,7 +97,6 @@ class FieldMappingInline(SiteScopedInline):
         "multi_value",
         "target",
         "variable",
-        "type",
         "required",
         "default",
         "trim",
