@@ -150,7 +150,7 @@ def test_two_mappings_to_one_custom_variable_are_refused(
     [
         ({"source": "x", "target": "department"}, "not available for visitors"),
         ({"source": "x", "target": "custom"}, "Choose the custom variable"),
-        ({"source": "x", "target": "email", "type": "number"}, "holds values of type email"),
+        ({"source": "x", "target": "email", "default": "nobody"}, "Not a valid email value"),
         ({"source": "x", "target": "name", "multi_value": "all"}, "holds a single value"),
     ],
 )
@@ -301,3 +301,23 @@ def test_the_mapping_list_refuses_a_duplicate_target_too(
     )
     assert "Select a valid choice" in response.content.decode()
     assert not FieldMapping.objects.filter(source="nickname").exists()
+
+
+def test_the_mapping_list_refuses_a_type_the_target_cannot_hold(
+    operator_client: Client, site: Site
+) -> None:
+    data = {
+        "site": site.pk,
+        "audience": "visitor",
+        "protocol": "saml",
+        "source": "tel",
+        "multi_value": "first",
+        "target": "phone",
+        "type": "number",
+        "trim": "on",
+    }
+    response = operator_client.post("/admin/mapping/fieldmapping/add/", data)
+    assert "This target holds values of type text." in response.content.decode()
+    response = operator_client.post("/admin/mapping/fieldmapping/add/", {**data, "type": ""})
+    assert response.status_code == 302
+    assert FieldMapping.objects.get(site=site, source="tel").type == "text"
