@@ -16,8 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from mapping.mapper import Rule
 from mapping.models import DUPLICATE_TARGET, CustomVariable, FieldMapping, Target
-from mapping.tryit import TryItForm
+from mapping.tryit import TRY_FIELDS, UNSAVED_FLAG, TryItForm
 from tenants.admin import SITE_INLINES, SiteScopedAdmin, operator_sites
 from tenants.models import Site
 
@@ -89,6 +90,10 @@ class FieldMappingInline(SiteScopedInline):
     model = FieldMapping
     formset = FieldMappingFormSet
     compact = {"source": {"style": "width: 13em"}, "default": {"style": "width: 6em"}}
+
+    class Media:
+        js = ["mapping/try_unsaved.js"]
+
     template = "admin/mapping/fieldmapping_inline.html"
     fields = [
         "audience",
@@ -130,20 +135,38 @@ class FieldMappingAdmin(SiteScopedAdmin):
         return [path("try/", try_it, name="mapping_fieldmapping_try"), *super().get_urls()]
 
     def try_it_view(self, request: HttpRequest) -> HttpResponse:
-        """Run a site's saved mappings on a pasted sample; store nothing."""
+        """Run a site's mappings on a pasted sample; store nothing.
+
+        From the site's page (``UNSAVED_FLAG`` posted with the whole form) the
+        mappings are the ones on the page, saved or not; otherwise the saved ones.
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         sites = operator_sites(request)
-        initial = {"site": request.GET.get("site")} if request.GET.get("site") else None
-        form = TryItForm(request.POST or None, initial=initial, sites=sites)
+        rules: tuple[Rule, ...] | None = None
+        problems: list[str] = []
+        if request.method == "POST" and UNSAVED_FLAG in request.POST:
+            site = sites.filter(pk=request.GET.get("site") or 0).first()
+            if site is None:
+                raise PermissionDenied
+            form = TryItForm(
+                {"site": site.pk, **{n: request.POST.get(f"tryit_{n}", "") for n in TRY_FIELDS}},
+                sites=sites,
+            )
+            rules, problems = self._unsaved_rules(request, site, form)
+        else:
+            initial = {"site": request.GET.get("site")} if request.GET.get("site") else None
+            form = TryItForm(request.POST or None, initial=initial, sites=sites)
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "title": "Try the field mappings",
             "form": form,
             "opts": self.model._meta,
+            "unsaved": rules is not None or bool(problems),
+            "formset_problems": problems,
         }
-        if request.method == "POST" and form.is_valid():
-            sample, result, rule_count = form.run()
+        if request.method == "POST" and form.is_valid() and not problems:
+            sample, result, rule_count = form.run(rules=rules)
             context.update(
                 sample_json=json.dumps(sample, indent=2, default=str, ensure_ascii=False),
                 result=result,
@@ -153,3 +176,27 @@ class FieldMappingAdmin(SiteScopedAdmin):
                 },
             )
         return TemplateResponse(request, "admin/mapping/try_it.html", context)
+
+    def _unsaved_rules(
+        self, request: HttpRequest, site: Site, form: TryItForm
+    ) -> tuple[tuple[Rule, ...] | None, list[str]]:
+        """Return the rules of the site page's mapping rows for the form's audience
+        and protocol, or the rows' problems; nothing is saved."""
+        formset_class = FieldMappingInline(Site, self.admin_site).get_formset(request, site)
+        formset = formset_class(
+            request.POST, instance=site, prefix=formset_class.get_default_prefix()
+        )
+        if not formset.is_valid():
+            problems = [str(error) for error in formset.non_form_errors()]
+            for number, errors in enumerate(formset.errors, start=1):
+                for name, messages in errors.items():
+                    problems += [f"Row {number}, {name}: {message}" for message in messages]
+            return None, problems
+        wanted = (request.POST.get("tryit_audience"), request.POST.get("tryit_protocol"))
+        rows = [
+            row.instance
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        rules = tuple(r.rule() for r in rows if (r.audience, r.protocol) == wanted)
+        return rules, []

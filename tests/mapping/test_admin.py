@@ -321,3 +321,68 @@ def test_the_mapping_list_refuses_a_type_the_target_cannot_hold(
     response = operator_client.post("/admin/mapping/fieldmapping/add/", {**data, "type": ""})
     assert response.status_code == 302
     assert FieldMapping.objects.get(site=site, source="tel").type == "text"
+
+
+def _row_index(data: dict[str, Any], *, audience: str, protocol: str, target: str) -> int:
+    for key, value in data.items():
+        if key.startswith("field_mappings-") and key.endswith("-target") and value == target:
+            index = int(key.split("-")[1])
+            prefix = f"field_mappings-{index}"
+            if (data[f"{prefix}-audience"], data[f"{prefix}-protocol"]) == (audience, protocol):
+                return index
+    raise AssertionError(target)
+
+
+def test_try_it_runs_the_unsaved_mappings_of_the_site_page(
+    operator_client: Client, site: Site
+) -> None:
+    page = operator_client.get(site_change_url(site))
+    assert 'data-try-unsaved="' in page.content.decode()
+    data = form_data(page)
+    name = _row_index(data, audience="visitor", protocol="jwt", target="name")
+    email = _row_index(data, audience="visitor", protocol="jwt", target="email")
+    data[f"field_mappings-{name}-source"] = "nickname"
+    data[f"field_mappings-{email}-DELETE"] = "on"
+    add_rows(data, "field_mappings", [new_mapping(source="tel", target="phone", required="on")])
+    sample = {"name": "Ann", "nickname": "Annie", "email": "a@x.example", "tel": "+1 555"}
+    data.update(
+        _try_unsaved="1",
+        tryit_audience="visitor",
+        tryit_protocol="jwt",
+        tryit_sample=json.dumps(sample),
+    )
+
+    response = operator_client.post(f"{TRY_URL}?site={site.pk}", data)
+
+    assert response.status_code == 200
+    assert 'id="unsaved-note"' in response.content.decode()
+    assert response.context["result"].values == {"name": "Annie", "phone": "+1 555"}
+    # Nothing was saved.
+    saved = FieldMapping.objects.get(site=site, audience="visitor", protocol="jwt", target="name")
+    assert saved.source == "name"
+    assert FieldMapping.objects.filter(site=site, target="email", protocol="jwt").exists()
+    assert not FieldMapping.objects.filter(target="phone").exists()
+
+
+def test_try_it_lists_the_invalid_rows_of_the_site_page(
+    operator_client: Client, site: Site
+) -> None:
+    data = form_data(operator_client.get(site_change_url(site)))
+    add_rows(data, "field_mappings", [new_mapping(source="nick", target="name")])
+    data.update(_try_unsaved="1", tryit_audience="visitor", tryit_protocol="jwt", tryit_sample="{}")
+
+    response = operator_client.post(f"{TRY_URL}?site={site.pk}", data)
+
+    page = response.content.decode()
+    assert 'id="row-problems"' in page
+    assert "Two mappings to one target are refused" in page
+    assert "result" not in response.context
+
+
+def test_try_it_refuses_another_sites_page(
+    operator_client: Client, site: Site, other_site: Site
+) -> None:
+    data = form_data(operator_client.get(site_change_url(site)))
+    data.update(_try_unsaved="1", tryit_audience="visitor", tryit_protocol="jwt", tryit_sample="{}")
+    response = operator_client.post(f"{TRY_URL}?site={other_site.pk}", data)
+    assert response.status_code == 403
