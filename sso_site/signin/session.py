@@ -5,7 +5,7 @@ state into a session.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -87,6 +87,18 @@ def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
     return site
 
 
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.AGENT]
+) -> Agent | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.VISITOR]
+) -> Visitor | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Audience
+) -> Agent | Visitor | None: ...
 def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent | Visitor | None:
     """Return the principal bound to ``request``'s session, if still valid.
 
