@@ -14,7 +14,7 @@ from tenants.models import Protocol, Site
 VISITOR_FIELDS = ("name", "email", "phone")
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def visitor_upsert(
     *,
     site: Site,

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, QuerySet
 from django.forms import BaseInlineFormSet, ModelChoiceField
@@ -15,8 +16,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
+from mapping.mapper import Rule
 from mapping.models import DUPLICATE_TARGET, CustomVariable, FieldMapping, Target
-from mapping.tryit import TryItForm
+from mapping.tryit import TRY_FIELDS, UNSAVED_FLAG, TryItForm
 from tenants.admin import SITE_INLINES, SiteScopedAdmin, operator_sites
 from tenants.models import Site
 
@@ -64,15 +66,34 @@ class SiteScopedInline(admin.TabularInline):  # type: ignore[type-arg]
             kwargs["queryset"] = CustomVariable.objects.filter(site=site)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        widget = getattr(field, "widget", None)
+        if isinstance(widget, RelatedFieldWidgetWrapper):
+            # Pop-ups would leave the site's page; variables are edited above.
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_view_related = widget.can_delete_related = False
+        if field is not None and db_field.name in self.compact:
+            field.widget.attrs.update(self.compact[db_field.name])
+        return field
+
+    compact: dict[str, dict[str, Any]] = {}
+
 
 class CustomVariableInline(SiteScopedInline):
     model = CustomVariable
+    compact = {"choices": {"rows": 3, "style": "width: 12em"}, "order": {"style": "width: 4em"}}
     fields = ["order", "key", "label", "type", "choices", "shown_to_agents"]
 
 
 class FieldMappingInline(SiteScopedInline):
     model = FieldMapping
     formset = FieldMappingFormSet
+    compact = {"source": {"style": "width: 13em"}, "default": {"style": "width: 6em"}}
+
+    class Media:
+        js = ["mapping/try_unsaved.js"]
+
     template = "admin/mapping/fieldmapping_inline.html"
     fields = [
         "audience",
@@ -81,7 +102,6 @@ class FieldMappingInline(SiteScopedInline):
         "multi_value",
         "target",
         "variable",
-        "type",
         "required",
         "default",
         "trim",
@@ -115,20 +135,38 @@ class FieldMappingAdmin(SiteScopedAdmin):
         return [path("try/", try_it, name="mapping_fieldmapping_try"), *super().get_urls()]
 
     def try_it_view(self, request: HttpRequest) -> HttpResponse:
-        """Run a site's saved mappings on a pasted sample; store nothing."""
+        """Run a site's mappings on a pasted sample; store nothing.
+
+        From the site's page (``UNSAVED_FLAG`` posted with the whole form) the
+        mappings are the ones on the page, saved or not; otherwise the saved ones.
+        """
         if not self.has_view_permission(request):
             raise PermissionDenied
         sites = operator_sites(request)
-        initial = {"site": request.GET.get("site")} if request.GET.get("site") else None
-        form = TryItForm(request.POST or None, initial=initial, sites=sites)
+        rules: tuple[Rule, ...] | None = None
+        problems: list[str] = []
+        if request.method == "POST" and UNSAVED_FLAG in request.POST:
+            site = sites.filter(pk=request.GET.get("site") or 0).first()
+            if site is None:
+                raise PermissionDenied
+            form = TryItForm(
+                {"site": site.pk, **{n: request.POST.get(f"tryit_{n}", "") for n in TRY_FIELDS}},
+                sites=sites,
+            )
+            rules, problems = self._unsaved_rules(request, site, form)
+        else:
+            initial = {"site": request.GET.get("site")} if request.GET.get("site") else None
+            form = TryItForm(request.POST or None, initial=initial, sites=sites)
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),
             "title": "Try the field mappings",
             "form": form,
             "opts": self.model._meta,
+            "unsaved": rules is not None or bool(problems),
+            "formset_problems": problems,
         }
-        if request.method == "POST" and form.is_valid():
-            sample, result, rule_count = form.run()
+        if request.method == "POST" and form.is_valid() and not problems:
+            sample, result, rule_count = form.run(rules=rules)
             context.update(
                 sample_json=json.dumps(sample, indent=2, default=str, ensure_ascii=False),
                 result=result,
@@ -138,3 +176,27 @@ class FieldMappingAdmin(SiteScopedAdmin):
                 },
             )
         return TemplateResponse(request, "admin/mapping/try_it.html", context)
+
+    def _unsaved_rules(
+        self, request: HttpRequest, site: Site, form: TryItForm
+    ) -> tuple[tuple[Rule, ...] | None, list[str]]:
+        """Return the rules of the site page's mapping rows for the form's audience
+        and protocol, or the rows' problems; nothing is saved."""
+        formset_class = FieldMappingInline(Site, self.admin_site).get_formset(request, site)
+        formset = formset_class(
+            request.POST, instance=site, prefix=formset_class.get_default_prefix()
+        )
+        if not formset.is_valid():
+            problems = [str(error) for error in formset.non_form_errors()]
+            for number, errors in enumerate(formset.errors, start=1):
+                for name, messages in errors.items():
+                    problems += [f"Row {number}, {name}: {message}" for message in messages]
+            return None, problems
+        wanted = (request.POST.get("tryit_audience"), request.POST.get("tryit_protocol"))
+        rows = [
+            row.instance
+            for row in formset.forms
+            if row.cleaned_data and not row.cleaned_data.get("DELETE")
+        ]
+        rules = tuple(r.rule() for r in rows if (r.audience, r.protocol) == wanted)
+        return rules, []

@@ -120,7 +120,7 @@ class FieldMapping(SiteOwned):
         null=True,
         blank=True,
         related_name="mappings",
-        help_text="For a custom variable target.",
+        help_text="For a custom variable target (save a new variable first).",
     )
     type = models.CharField(
         max_length=10,
@@ -207,7 +207,8 @@ class FieldMapping(SiteOwned):
         return Rule(
             source=self.source,
             target=self.target_name,
-            type=FieldType(self.type or self._own_type()),
+            # The target's own type, even if its variable changed type since.
+            type=FieldType(self._own_type()),
             required=self.required,
             default=self.default,
             choices=choices,

@@ -1,13 +1,16 @@
 """Apply a site's field mappings at sign-in; default mappings for new sites.
 
-A site's rules are loaded in one query and cached (the shared cache, so
-every app server sees an edit at once: saving or deleting a mapping or a
-variable drops the site's entry). A sign-in then costs one cache read.
+A site's rules are loaded in one query and kept in each process, tagged with
+the site's rules version, a token in the shared cache. Saving or deleting a
+mapping or a variable writes a new token once the transaction commits, so
+every app server reloads at its next sign-in of that site. A sign-in then
+costs one small cache read (the version) and no query.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,10 +25,16 @@ from tenants.models import Audience, Protocol, Site
 
 logger = logging.getLogger(__name__)
 
-CACHE_TIMEOUT = 3600
+# Short: bounds how long a rare race (a reader caching rules it loaded just
+# before an edit committed) can serve the old rules.
+VERSION_TIMEOUT = 7 * 24 * 3600
+LOCAL_MAX_SITES = 10_000
 SOURCE_KINDS = {Protocol.JWT: SourceKind.CLAIMS, Protocol.SAML: SourceKind.SAML}
 
 RuleSets = dict[tuple[str, str], tuple[Rule, ...]]
+
+# site pk -> (version token, rules): this process's copy.
+_local_rules: dict[int, tuple[str, RuleSets]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +45,8 @@ class MappedFields:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
-def _cache_key(site_pk: int) -> str:
-    return f"mapping:rules:v1:{site_pk}"
+def _version_key(site_pk: int) -> str:
+    return f"mapping:rules-version:{site_pk}"
 
 
 def rules_load(*, site: Site) -> RuleSets:
@@ -50,20 +59,43 @@ def rules_load(*, site: Site) -> RuleSets:
 
 
 def rules_for_site(*, site: Site) -> RuleSets:
-    """Return ``site``'s rules, from the cache when it holds them."""
-    key = _cache_key(site.pk)
-    cached: RuleSets | None = cache.get(key)
-    if cached is None:
-        cached = rules_load(site=site)
-        cache.set(key, cached, CACHE_TIMEOUT)
-    return cached
+    """Return ``site``'s rules: this process's copy while its version is current."""
+    key = _version_key(site.pk)
+    try:
+        version: str | None = cache.get(key)
+        if version is None:
+            cache.add(key, uuid.uuid4().hex, VERSION_TIMEOUT)
+            version = cache.get(key)
+    except Exception:  # the cache is an optimisation: without it, read the database
+        logger.warning("mapping rules version unavailable", exc_info=True)
+        return rules_load(site=site)
+    local = _local_rules.get(site.pk)
+    if local is not None and version is not None and local[0] == version:
+        return local[1]
+    rules = rules_load(site=site)
+    if version is not None:
+        if len(_local_rules) >= LOCAL_MAX_SITES:
+            _local_rules.clear()
+        _local_rules[site.pk] = (version, rules)
+    return rules
 
 
 def rules_forget(*, site_pk: int) -> None:
-    """Drop ``site``'s cached rules, now and again once the transaction commits."""
-    key = _cache_key(site_pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    """Give ``site``'s rules a new version, now and once the transaction commits.
+
+    The second write is the one that matters: a reader that loaded the old
+    rules before the commit tagged them with the old version, which is then
+    no longer current.
+    """
+
+    def bump() -> None:
+        try:
+            cache.set(_version_key(site_pk), uuid.uuid4().hex, VERSION_TIMEOUT)
+        except Exception:
+            logger.warning("mapping rules version not bumped", exc_info=True)
+
+    bump()
+    transaction.on_commit(bump)
 
 
 def mapping_run(
@@ -92,6 +124,7 @@ def mapping_apply(
     protocol: Protocol | str,
     claims: Mapping[str, Any],
     subject: str = "",
+    reference: str = "",
 ) -> MappedFields:
     """Map ``claims`` with ``site``'s rules for ``audience`` and ``protocol``.
 
@@ -118,6 +151,7 @@ def mapping_apply(
             detail={
                 "fields": [p.target for p in result.problems],
                 "problems": [p.as_dict() for p in result.problems],
+                **({"reference": reference} if reference else {}),
             },
         )
     return mapped_fields_split(result.values)

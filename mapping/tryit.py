@@ -14,12 +14,15 @@ import jwt
 from django import forms
 from django.db.models import QuerySet
 
-from mapping.mapper import MappingResult
+from mapping.mapper import MappingResult, Rule
 from mapping.models import MAPPED_PROTOCOLS
 from mapping.services import mapping_run, rules_load
 from tenants.models import Audience, Protocol, Site
 
 SAMPLE_MAX = 64 * 1024
+# The site page posts its whole form, with these, to try its unsaved mappings.
+UNSAVED_FLAG = "_try_unsaved"
+TRY_FIELDS = ("audience", "protocol", "sample")
 
 
 def sample_decode(text: str) -> dict[str, Any]:
@@ -63,10 +66,17 @@ class TryItForm(forms.Form):
     def clean_sample(self) -> dict[str, Any]:
         return sample_decode(self.cleaned_data["sample"])
 
-    def run(self) -> tuple[dict[str, Any], MappingResult, int]:
-        """Return the decoded sample, the engine's result and the number of rules."""
+    def run(
+        self, *, rules: tuple[Rule, ...] | None = None
+    ) -> tuple[dict[str, Any], MappingResult, int]:
+        """Return the decoded sample, the engine's result and the number of rules.
+
+        ``rules`` defaults to the site's saved rules for the chosen audience
+        and protocol.
+        """
         data = self.cleaned_data
-        rules = rules_load(site=data["site"]).get((data["audience"], data["protocol"]), ())
+        if rules is None:
+            rules = rules_load(site=data["site"]).get((data["audience"], data["protocol"]), ())
         return (
             data["sample"],
             mapping_run(rules, protocol=data["protocol"], claims=data["sample"]),

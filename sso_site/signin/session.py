@@ -5,7 +5,7 @@ state into a session.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -87,6 +87,18 @@ def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
     return site
 
 
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.AGENT]
+) -> Agent | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.VISITOR]
+) -> Visitor | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Audience
+) -> Agent | Visitor | None: ...
 def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent | Visitor | None:
     """Return the principal bound to ``request``'s session, if still valid.
 
@@ -119,6 +131,7 @@ def _mapped(identity: VerifiedIdentity) -> MappedFields:
         protocol=identity.protocol,
         claims=identity.claims,
         subject=identity.subject,
+        reference=identity.reference,
     )
 
 
@@ -131,7 +144,8 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
         raise _refused(RefusalReason.AGENT_INACTIVE, identity)
     mapped = _mapped(identity).fields
     if agent is None:
-        name = mapped.get("name", str(identity.claims.get("name", "")))[:200]
+        claimed = identity.claims.get("name")
+        name = mapped.get("name", claimed if isinstance(claimed, str) else "")[:200]
         agent = agent_create(
             site=identity.site,
             email=identity.subject,
@@ -157,7 +171,10 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
             audience=identity.audience,
             protocol=identity.protocol,
             subject=identity.subject[:254],
-            detail={"fields": ["external_id"], "reference": identity.reference},
+            detail={
+                "fields": ["external_id"],
+                **({"reference": identity.reference} if identity.reference else {}),
+            },
         )
     return visitor_upsert(
         site=identity.site,

@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 
 from campaigns.models import Visitor
 from mapping.models import FieldMapping
 from sso_site.signin.keys import session_key_for
-from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
+from sso_site.signin.refusals import SignInRefused
 from sso_site.signin.session import principal_from_session, sign_in
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
 from tests.conftest import session_request
@@ -97,7 +96,8 @@ def test_jwt_visitor_sign_in_creates_the_visitor_record(visitor_jwt_site: Site) 
         "roles": ["buyer", "reviewer"],
     }
     assert visitor.last_protocol == "jwt"
-    assert visitor.last_sign_in_at is not None and visitor.last_sign_in_at >= before
+    assert visitor.last_sign_in_at is not None
+    assert visitor.last_sign_in_at >= before
     assert request.session[VISITOR_KEY]["principal"] == visitor.pk
     assert AGENT_KEY not in request.session
     assert principal_from_session(request, audience=Audience.VISITOR) == visitor

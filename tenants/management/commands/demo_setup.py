@@ -11,6 +11,7 @@ from django.db import transaction
 
 from campaigns.models import Campaign
 from devidp import demo_jwt
+from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"signin_mode": mode, "prechat_survey": survey},
             )
+        demo_mappings_ensure(site=sites[10001])
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@demo.example", DEMO_PASSWORD)
