@@ -13,7 +13,6 @@ gateway's visitor callback, as a customer's own system would.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -40,9 +39,6 @@ from tests.factories import AgentFactory, CampaignFactory, SiteFactory
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls the
-# tests make between browser steps are plain synchronous ones.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -207,12 +203,21 @@ def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
     return World(site=site, gateway=gateway, shop=shop, agent=agent, **campaigns)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Any]:
+    """One Playwright per module: two sync Playwrights cannot run at once.
+
+    Playwright's sync API keeps an event loop in this thread while it runs;
+    the ORM calls the tests (and pytest-django's flushes) make meanwhile are
+    plain synchronous ones, so Django's async guard is lifted for exactly
+    that time, never for other modules or their subprocesses.
+    """
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
-    with playwright_sync.sync_playwright() as p:
-        yield p
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with playwright_sync.sync_playwright() as p:
+            yield p
 
 
 @pytest.fixture
