@@ -268,14 +268,25 @@ def _claim(data: Any, path: str) -> Any:
     ``account.tier`` reads ``data["account"]["tier"]`` unless ``data`` has a
     key ``"account.tier"`` itself (namespaced claims such as
     ``https://example.com/tier`` contain dots); a numeric segment indexes a list.
+    Trying the ways to split a path is bounded, whatever the claims hold.
     """
+    return _walk(data, path, [LOOKUP_BUDGET])
+
+
+LOOKUP_BUDGET = 256
+
+
+def _walk(data: Any, path: str, budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return _MISSING
     if isinstance(data, (dict, Mapping)):  # dict first: the ABC check is slow
         if path in data:
             return data[path]
         head, dot, rest = path.partition(".")
         while dot:
             if head in data:
-                found = _claim(data[head], rest)
+                found = _walk(data[head], rest, budget)
                 if found is not _MISSING:
                     return found
             more, dot, rest = rest.partition(".")
@@ -284,7 +295,7 @@ def _claim(data: Any, path: str) -> Any:
     if isinstance(data, list) and path:
         index, _, rest = path.partition(".")
         if index.isdigit() and int(index) < len(data):
-            return _claim(data[int(index)], rest) if rest else data[int(index)]
+            return _walk(data[int(index)], rest, budget) if rest else data[int(index)]
     return _MISSING
 
 
