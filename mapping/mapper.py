@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from saml2.attributemaps import basic, saml_uri
+from mapping.lookups import MISSING, lookup
 
 
 class FieldType(StrEnum):
@@ -107,7 +107,7 @@ class CoercionError(ValueError):
         self.code = code
 
 
-_MISSING = object()
+_MISSING = MISSING
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 _EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s.][^@\s]*\.[^@\s.]{2,}")
@@ -121,7 +121,7 @@ def map_fields(
     values: dict[str, Any] = {}
     problems: list[Problem] = []
     for rule in rules:
-        raw = _lookup(data, rule.source, source_kind)
+        raw = lookup(data, rule.source, saml=source_kind is SourceKind.SAML)
         try:
             value = _value_for(rule, raw)
         except CoercionError as error:
@@ -251,68 +251,3 @@ _COERCERS = {
     FieldType.EMAIL: _email,
     FieldType.CHOICE: _choice,
 }
-
-
-# Lookups.
-
-
-def _lookup(data: Mapping[str, Any], source: str, kind: SourceKind) -> Any:
-    if kind is SourceKind.SAML:
-        return _saml_attribute(data, source)
-    return _claim(data, source)
-
-
-def _claim(data: Any, path: str) -> Any:
-    """Follow a dotted ``path`` into nested claims; a key holding dots wins.
-
-    ``account.tier`` reads ``data["account"]["tier"]`` unless ``data`` has a
-    key ``"account.tier"`` itself (namespaced claims such as
-    ``https://example.com/tier`` contain dots); a numeric segment indexes a list.
-    """
-    if isinstance(data, (dict, Mapping)):  # dict first: the ABC check is slow
-        if path in data:
-            return data[path]
-        head, dot, rest = path.partition(".")
-        while dot:
-            if head in data:
-                found = _claim(data[head], rest)
-                if found is not _MISSING:
-                    return found
-            more, dot, rest = rest.partition(".")
-            head = f"{head}.{more}"
-        return _MISSING
-    if isinstance(data, list) and path:
-        index, _, rest = path.partition(".")
-        if index.isdigit() and int(index) < len(data):
-            return _claim(data[int(index)], rest) if rest else data[int(index)]
-    return _MISSING
-
-
-def _build_saml_aliases() -> dict[str, tuple[str, ...]]:
-    aliases: dict[str, set[str]] = {}
-    for table in (saml_uri.MAP["fro"], basic.MAP["fro"]):
-        for name, friendly in table.items():
-            aliases.setdefault(name.lower(), set()).add(friendly)
-            aliases.setdefault(friendly.lower(), set()).add(name)
-    return {key: tuple(sorted(names)) for key, names in aliases.items()}
-
-
-SAML_ALIASES = _build_saml_aliases()
-
-
-def _saml_attribute(data: Mapping[str, Any], source: str) -> Any:
-    """Return the attribute named ``source``, by name or friendly name.
-
-    pysaml2 keys ``ava`` by friendly name when it knows the attribute, by
-    its full name otherwise; either spelling of the source finds it.
-    """
-    if source in data:
-        return data[source]
-    for alias in SAML_ALIASES.get(source.lower(), ()):
-        if alias in data:
-            return data[alias]
-    folded = source.lower()
-    for key, value in data.items():
-        if key.lower() == folded:
-            return value
-    return _MISSING

@@ -25,8 +25,7 @@ from tenants.models import Audience, Protocol, Site
 
 logger = logging.getLogger(__name__)
 
-# Short: bounds how long a rare race (a reader caching rules it loaded just
-# before an edit committed) can serve the old rules.
+# A version that expires only costs each process one reload.
 VERSION_TIMEOUT = 7 * 24 * 3600
 LOCAL_MAX_SITES = 10_000
 SOURCE_KINDS = {Protocol.JWT: SourceKind.CLAIMS, Protocol.SAML: SourceKind.SAML}

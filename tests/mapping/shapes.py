@@ -60,7 +60,8 @@ def identity(
 
 
 def variable(site: Site, key: str, type_: str = "text", **kwargs: Any) -> CustomVariable:
-    var = CustomVariable(site=site, key=key, label=key.title(), type=type_, **kwargs)
+    kwargs.setdefault("label", key.title())
+    var = CustomVariable(site=site, key=key, type=type_, **kwargs)
     var.full_clean()
     var.save()
     return var

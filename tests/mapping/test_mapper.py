@@ -179,3 +179,19 @@ def test_all_rules_run_and_every_problem_is_reported() -> None:
 
 def _fields(rule: Rule) -> dict[str, Any]:
     return {name: getattr(rule, name) for name in Rule.__slots__}  # type: ignore[attr-defined]
+
+
+def test_a_path_through_adversarial_claims_is_bounded() -> None:
+    # Every prefix of "a.a.a...." is a key at every level: 2**39 ways to split.
+    depth = 40
+    path = ".".join(["a"] * depth) + ".missing"
+
+    def level(n: int) -> dict[str, Any]:
+        if n == 0:
+            return {}
+        child = level(n - 1)
+        return {".".join(["a"] * k): child for k in range(1, 6)}
+
+    claims = level(depth)
+    assert one(Rule(source=path, target="t"), claims) == "<absent>"
+    assert one(Rule(source="a.a.a", target="t"), {"a": {"a": {"a": "ok"}}}) == "ok"
