@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import Rule
 from chats.models import Chat, Message, RoutingRule, SignInRequest
-from mapping.models import CustomVariable
+from mapping.selectors import visitor_panel as mapping_visitor_panel
 from tenants.models import Site
 
 
@@ -88,29 +88,22 @@ class PanelRow:
 
 
 def visitor_panel(*, site: Site, chat: Chat) -> list[PanelRow]:
-    """Return what the agent sees of ``chat``'s visitor: mapped fields, variables.
+    """Return what the agent sees of ``chat``'s visitor (nothing for a guest).
 
-    Custom variables are shown with their labels, in their order, and only
-    when shown to agents; values of variables the site no longer defines are
-    left out.
+    The mapping app's panel: built-in fields, then the custom variables
+    shown to agents, in their order, with their labels; values as text.
     """
     visitor = chat.visitor
-    if visitor is None:
+    if visitor is None or visitor.site_id != site.pk:
         return []
-    rows = [
-        PanelRow(label, str(value))
-        for label, value in (
-            ("Name", visitor.name),
-            ("Email", visitor.email),
-            ("Phone", visitor.phone),
-            ("External ID", visitor.external_id),
-        )
-        if value
+    visitor.site = site
+    return [
+        PanelRow(field.label, _text(field.value))
+        for field in mapping_visitor_panel(visitor=visitor)
     ]
-    variables = CustomVariable.objects.for_site(site).filter(shown_to_agents=True)
-    for variable in variables.order_by("order", "key"):
-        if variable.key in visitor.custom and visitor.custom[variable.key] not in (None, ""):
-            value = visitor.custom[variable.key]
-            text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-            rows.append(PanelRow(variable.label, text))
-    return rows
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return str(value)

@@ -112,7 +112,6 @@ def test_visitor_panel_shows_labels_of_variables_shown_to_agents(
     assert rows == {
         "Name": "Vera Visitor",
         "Email": "vera@shop.example",
-        "External ID": "cust-1",
         "Membership level": "VIP",
     }
 
