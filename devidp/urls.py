@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from devidp import jwt_login
+from devidp import chat_demo, jwt_login
 
 app_name = "devidp"
 
 urlpatterns: list[URLPattern] = [
     path("jwt/login/", jwt_login.jwt_login, name="jwt-login"),
     path("jwt/logout/", jwt_login.jwt_logged_out, name="jwt-logged-out"),
+    path("visitor/login/", chat_demo.visitor_login, name="visitor-login"),
+    path("shop/", chat_demo.shop, name="shop"),
 ]

@@ -37,6 +37,10 @@ def sign_in_in_popup(page: Any, frame: Any, button: str, who: str) -> None:
     with page.expect_popup() as popup_info:
         frame.locator(button).click()
     popup = popup_info.value
+    popup.wait_for_load_state()
+    # No Cross-Origin-Opener-Policy on the way: the popup keeps its opener
+    # and hands the code back by postMessage, then closes itself.
+    assert popup.evaluate("() => window.opener !== null")
     popup.locator(f"#as-{who}").click()
     for _ in range(100):  # the handoff page closes the popup by itself
         if popup.is_closed():

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
-from devidp import demo_jwt
+from devidp import chat_demo, demo_jwt
 from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
@@ -69,6 +69,7 @@ class Command(BaseCommand):
         extra_lines: list[str] = []
         # Protocol demos add themselves here: each returns lines to print.
         extra_lines += demo_jwt.configure(base_url=base_url)
+        extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
         self._print_welcome(base_url, extra_lines)
 
     def _print_welcome(self, base_url: str, extra_lines: list[str]) -> None:

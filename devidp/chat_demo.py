@@ -1,0 +1,152 @@
+"""Visitor SSO demo on site 10001: the three campaigns (no sign-in, optional,
+required) with a survey and a VIP routing rule, visitor JWT settings, the
+customer's visitor login page that issues the JWT, and a demo shop page that
+embeds the chat window with the loader script.
+
+The shop page is served by this same development server; open it on the
+*other* loopback name than the gateway (``http://localhost:8000/dev-idp/shop/``
+loads the window from ``http://127.0.0.1:8000``), so the window is embedded
+cross-site as on a real customer's page. The visitor JWT secret is random,
+generated at first use into the git-ignored ``var/devidp/`` folder.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views.decorators.cache import never_cache
+
+from campaigns.models import Campaign
+from chats.models import RoutingRule
+from devidp.jwt_login import key_dir
+from sso.jwt.flows import url_with_params
+from sso.jwt.models import Algorithm, JwtSettings
+from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
+from tenants.models import Audience, Site
+
+SITE_ID = 10001
+SURVEY = "topic|What is your question about?\norder|Order number (if any)"
+DEMO_VISITORS: dict[str, dict[str, Any]] = {
+    "vera": {"external_id": "cust-1001", "name": "Vera Summit", "level": "VIP", "ltv": 5400},
+    "milo": {"external_id": "cust-1002", "name": "Milo Trail", "level": "Member", "ltv": 310},
+    "hana": {"external_id": "cust-1003", "name": "Hana Host", "level": "VIP", "ltv": 1200},
+}
+
+
+def visitor_secret() -> str:
+    path: Path = key_dir() / "visitor-hs256.secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def visitor_token(who: str) -> str:
+    person = DEMO_VISITORS[who]
+    now = int(time.time())
+    claims = {
+        "iat": now,
+        "exp": now + 120,
+        "jti": uuid.uuid4().hex,
+        "external_id": person["external_id"],
+        "name": person["name"],
+        "email": f"{who}@customer.example",
+        "membership": {"level": person["level"], "since": "2021-04-01"},
+        "ltv": person["ltv"],
+    }
+    return jwt.encode(claims, visitor_secret(), algorithm="HS256")
+
+
+def configure(*, site: Site, base_url: str) -> list[str]:
+    """Give demo site 10001 visitor SSO and ready-made campaigns; return lines to print."""
+    config = JwtSettings.objects.filter(site=site, audience=Audience.VISITOR).first()
+    config = config or JwtSettings(site=site, audience=Audience.VISITOR)
+    raw = visitor_secret()
+    config.enabled = True
+    config.login_url = f"{base_url}/dev-idp/visitor/login/"
+    config.algorithm = Algorithm.HS256
+    config.secret_encrypted = secret_encrypt(raw)
+    config.secret_fingerprint = secret_fingerprint(raw)
+    config.full_clean()
+    config.save()
+    campaigns = Campaign.objects.for_site(site).order_by("pk")
+    for campaign in campaigns:
+        campaign.survey_fields = SURVEY
+        campaign.visitor_sso = "jwt"
+        campaign.default_group = "general"
+        campaign.save()
+        RoutingRule.objects.update_or_create(
+            site=site,
+            campaign=campaign,
+            field="membership_level",
+            defaults={"operator": "equals", "value": "VIP", "group": "vip", "order": 1},
+        )
+    other = base_url.replace("127.0.0.1", "localhost")
+    return [
+        f"  Chat window:     {other}/dev-idp/shop/   (a demo shop embedding site {SITE_ID}'s",
+        "                   campaigns; no sign-in, optional and required sign-in)",
+    ]
+
+
+def _other_loopback(request: HttpRequest) -> str:
+    host = request.get_host()
+    if host.startswith("localhost"):
+        return f"{request.scheme}://{host.replace('localhost', '127.0.0.1', 1)}"
+    return f"{request.scheme}://{host.replace('127.0.0.1', 'localhost', 1)}"
+
+
+@never_cache
+def shop(request: HttpRequest) -> HttpResponse:
+    """A customer's page with the loader script pasted in."""
+    site = Site.objects.filter(site_id=SITE_ID).first()
+    campaigns = list(Campaign.objects.for_site(site).order_by("pk")) if site else []
+    chosen = request.GET.get("campaign", "")
+    campaign = next(
+        (c for c in campaigns if str(c.pk) == chosen), campaigns[0] if campaigns else None
+    )
+    context = {
+        "campaigns": campaigns,
+        "campaign": campaign,
+        "gateway": _other_loopback(request),
+        "site_id": SITE_ID,
+        "host_token": visitor_token("hana"),
+    }
+    return render(request, "devidp/shop.html", context)
+
+
+@never_cache
+def visitor_login(request: HttpRequest) -> HttpResponse:
+    """The customer's login page for visitors: pick a person, get a JWT back."""
+    return_to = request.GET.get("return_to", "")
+    parts = urlsplit(return_to)
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        match = None
+    port = request.get_port()
+    if (
+        match is None
+        or match.view_name != "sso:visitor-jwt"
+        or parts.netloc not in {f"127.0.0.1:{port}", f"localhost:{port}"}
+    ):
+        return HttpResponseBadRequest("return_to must be this service's visitor JWT callback.")
+    who = request.POST.get("who", "")
+    response: HttpResponse
+    if request.method == "POST" and who in DEMO_VISITORS:
+        response = HttpResponseRedirect(url_with_params(return_to, jwt=visitor_token(who)))
+    else:
+        people = [(key, person) for key, person in DEMO_VISITORS.items() if key != "hana"]
+        response = render(request, "devidp/visitor_login.html", {"people": people})
+    # A page of the sign-in popup must let it keep its opener (the chat window).
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response

@@ -1,0 +1,79 @@
+"""The run command's demo: the shop page of ``/dev-idp/shop/`` embeds site
+10001's campaigns cross-site (the other loopback name), and a visitor signs
+in through the development IdP's visitor login page in the popup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from campaigns.models import Campaign
+from chats.models import Chat
+from tenants.models import Site
+
+pytestmark = pytest.mark.browser
+
+
+def test_demo_shop_shows_the_three_modes_and_a_vip_signs_in(
+    live_server: Any,
+    settings: Any,
+    tmp_path: Path,
+    visitor_context: Any,
+    screenshot: Callable[[Any, str], None],
+) -> None:
+    settings.SSO_DEVIDP_DIR = tmp_path
+    call_command("demo_setup", base_url=live_server.url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    port = live_server.url.rsplit(":", 1)[1]
+    Site.objects.filter(site_id=10001).update(
+        allowed_origins=f"http://127.0.0.1:{port}\nhttp://localhost:{port}"
+    )
+    campaigns = {c.signin_mode: c for c in Campaign.objects.filter(site__site_id=10001)}
+    assert set(campaigns) == {"none", "optional", "required"}
+    page = visitor_context.new_page()
+    shop = f"http://127.0.0.1:{port}/dev-idp/shop/"
+
+    expected = {"none": "#survey", "optional": "#guest-button", "required": "#signin-button"}
+    for mode, selector in expected.items():
+        page.goto(f"{shop}?campaign={campaigns[mode].pk}")
+        page.click("#sso-chat-button")
+        frame = page.frame_locator("#sso-chat-frame")
+        expect(frame.locator(selector)).to_be_visible()
+        screenshot(page, f"demo-{mode}")
+    expect(frame.locator("#guest-button")).to_be_hidden()
+
+    with page.expect_popup() as popup_info:
+        frame.locator("#signin-button").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert popup.evaluate("() => window.opener === null")  # severed by the shop's COOP
+    popup.locator("#as-vera").click()
+    page.wait_for_timeout(2000)
+    print(
+        "POPUP",
+        popup.is_closed(),
+        None
+        if popup.is_closed()
+        else (
+            popup.url,
+            popup.evaluate(
+                "[window.opener === null, document.getElementById('handoff-code') && 1]"
+            ),
+        ),
+    )
+    # The shop page (served by Django) sends Cross-Origin-Opener-Policy:
+    # same-origin, which severs the popup from the window: the window gets
+    # the sign-in by its PKCE-style verifier instead of a postMessage.
+    expect(frame.locator("#who")).to_have_text("Signed in as Vera Summit")
+    assert page.evaluate("() => true")  # the shop page itself never navigated
+    assert page.url.startswith(shop)
+    screenshot(page, "demo-required-signed-in")
+    chat = Chat.objects.get()
+    assert chat.group == "vip"
+    assert chat.visitor is not None
+    assert chat.visitor.custom["membership_level"] == "VIP"
