@@ -3,15 +3,27 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.http import HttpRequest
 
 from campaigns.models import Campaign, Visitor
 from tenants.admin import SiteScopedAdmin
 
+# Inlines other apps add under a campaign (the chats app: routing rules).
+CAMPAIGN_INLINES: list[type[InlineModelAdmin[Any, Any]]] = []
+
 
 @admin.register(Campaign)
 class CampaignAdmin(SiteScopedAdmin):
-    list_display = ["name", "site", "signin_mode", "prechat_survey", "is_active"]
+    list_display = [
+        "name",
+        "site",
+        "signin_mode",
+        "prechat_survey",
+        "visitor_sso",
+        "default_group",
+        "is_active",
+    ]
     list_editable = ["signin_mode", "prechat_survey", "is_active"]
     list_filter = [
         ("site", admin.RelatedOnlyFieldListFilter),
@@ -19,6 +31,15 @@ class CampaignAdmin(SiteScopedAdmin):
         "is_active",
     ]
     search_fields = ["name"]
+    fieldsets = [
+        (None, {"fields": ["site", "name", "is_active"]}),
+        ("Visitors", {"fields": ["signin_mode", "visitor_sso"]}),
+        ("Pre-chat survey", {"fields": ["prechat_survey", "survey_fields"]}),
+        ("Routing", {"fields": ["default_group"]}),
+    ]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_inlines(request, obj), *CAMPAIGN_INLINES]
 
 
 @admin.register(Visitor)

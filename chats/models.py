@@ -4,7 +4,7 @@ the routing rules that choose the agents' group.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 
@@ -107,6 +107,11 @@ class RoutingRule(SiteOwned):
 
     def __str__(self) -> str:
         return f"{self.field} {self.operator} {self.value} -> {self.group}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A rule belongs to its campaign's site, whatever a form sent.
+        self.site_id = self.campaign.site_id
+        super().save(*args, **kwargs)
 
     def rule(self) -> Rule:
         return Rule(self.field, Operator(self.operator), self.value, self.group)
