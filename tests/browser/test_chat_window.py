@@ -235,3 +235,18 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     expect(frame.locator(".msg.visitor")).to_have_count(1)
     assert Chat.objects.count() == 1
     assert Message.objects.filter(chat=chat, sender="visitor").count() == 1
+
+
+def test_a_page_of_an_origin_the_site_does_not_list_cannot_frame_the_window(
+    visitor_context: Any, world: World
+) -> None:
+    world.site.allowed_origins = "https://shop.example"
+    world.site.save()
+    page = visitor_context.new_page()
+    page.goto(world.shop_url(world.optional))
+    page.click("#sso-chat-button")
+    page.wait_for_timeout(1500)
+
+    frame = page.frame_locator("#sso-chat-frame")
+    expect(frame.locator("#chat-config")).to_have_count(0)
+    assert all("/chat/" not in f.url or f.url.startswith("chrome-error") for f in page.frames)

@@ -168,3 +168,12 @@ def test_signed_in_visitor_starts_a_required_chat(
     chat = Chat.objects.get()
     assert chat.visitor == visitor
     assert chat.survey_answers == {}
+
+
+def test_loader_script_is_served_as_javascript(client: Client) -> None:
+    response = client.get("/chat/loader.js")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    body = response.content.decode()
+    assert "signInWithJwt" in body
+    assert "postMessage(message, origin)" in body  # never to "*"
