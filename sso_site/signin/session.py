@@ -17,7 +17,7 @@ from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tenants.selectors import agent_get_by_email, agent_get_by_pk
+from tenants.selectors import agent_get_by_email, agent_get_signed_in
 from tenants.services import agent_create, audit_record
 
 
@@ -87,13 +87,11 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
     binding: dict[str, Any] | None = request.session.get(session_key_for(audience))
     if not binding or audience != Audience.AGENT:
         return None
-    site = Site.objects.filter(pk=int(binding.get("site", 0)), is_active=True).first()
-    if site is None or time.time() - binding.get("at", 0) > site.session_lifetime:
+    agent = agent_get_signed_in(
+        site_pk=int(binding.get("site", 0)), pk=int(binding.get("principal", 0))
+    )
+    if agent is None or time.time() - binding.get("at", 0) > agent.site.session_lifetime:
         return None
-    agent = agent_get_by_pk(site=site, pk=binding.get("principal", 0))
-    if agent is None or not agent.is_active:
-        return None
-    agent.site = site
     return agent
 
 
