@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from campaigns.models import Campaign
+from django.contrib import admin
+from django.http import HttpRequest
+
+from campaigns.models import Campaign, Visitor
 from tenants.admin import SiteScopedAdmin
 
 
@@ -16,3 +19,18 @@ class CampaignAdmin(SiteScopedAdmin):
         "is_active",
     ]
     search_fields = ["name"]
+
+
+@admin.register(Visitor)
+class VisitorAdmin(SiteScopedAdmin):
+    """Visitors come from sign-ins: read-only here."""
+
+    list_display = ["external_id", "name", "email", "site", "last_sign_in_at", "last_protocol"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "last_protocol"]
+    search_fields = ["external_id", "name", "email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

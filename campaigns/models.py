@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from django.db import models
 
-from tenants.models import Site, SiteOwned
+from tenants.models import Protocol, Site, SiteOwned
 
 
 class Campaign(SiteOwned):
@@ -36,3 +36,34 @@ class Campaign(SiteOwned):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Visitor(SiteOwned):
+    """A visitor who signed in through Visitor SSO, keyed by their external ID.
+
+    Built-in fields and custom variable values come from the site's field
+    mapping and are refreshed at each sign-in.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
+    external_id = models.CharField("external ID", max_length=255)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    custom = models.JSONField(
+        "custom variables", default=dict, blank=True, help_text="Variable key -> value."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sign_in_at = models.DateTimeField(null=True, blank=True)
+    last_protocol = models.CharField(max_length=10, choices=Protocol.choices, blank=True)
+
+    class Meta:
+        ordering: ClassVar = ["site", "-last_sign_in_at"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                "site", "external_id", name="visitor_external_id_unique_per_site"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.external_id

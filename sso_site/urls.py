@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from console import views as console_views
-from sso_site.views import healthz
+from sso_site.views import healthz, visitor_signed_in
 
 admin.site.site_header = "SSO gateway administration"
 admin.site.site_title = "SSO gateway"
@@ -19,6 +19,7 @@ urlpatterns = [
     path("agent/logout/", console_views.agent_logout, name="agent-logout"),
     path("console/", include("console.urls")),
     path("sso/", include("sso.urls")),
+    path("visitor/signed-in/", visitor_signed_in, name="visitor-signed-in"),
 ]
 
 if getattr(settings, "SSO_DEMO", False):

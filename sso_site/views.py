@@ -7,6 +7,7 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -53,3 +54,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     """Render the 500 page without a request context, which may be broken."""
     return HttpResponse(loader.get_template("500.html").render(), status=500)
+
+
+@never_cache
+@require_GET
+def visitor_signed_in(request: HttpRequest) -> HttpResponse:
+    """Where a visitor lands after signing in when the caller gave no ``return_to``."""
+    return render(request, "sso/visitor_signed_in.html")

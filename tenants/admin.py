@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
@@ -19,6 +20,10 @@ from django.http import HttpRequest
 from tenants.models import Agent, LoginEvent, Site, SiteOperator, SiteOwned
 from tenants.selectors import sites_operated_by
 from tenants.services import operator_grant
+
+# Inlines other apps show under a site (they append to this list from their
+# own admin module, so tenants imports none of them).
+SITE_INLINES: list[type[InlineModelAdmin[Any, Any]]] = []
 
 
 def operator_sites(request: HttpRequest) -> QuerySet[Site]:
@@ -99,6 +104,9 @@ class SiteAdmin(SiteScopedAdmin):
         ("Embedding", {"fields": ["allowed_origins"]}),
         ("Sessions", {"fields": ["session_lifetime", "session_ends_with_browser"]}),
     ]
+
+    def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_inlines(request, obj), *SITE_INLINES] if obj is not None else []
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))

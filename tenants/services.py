@@ -91,7 +91,23 @@ OPERATOR_PERMISSIONS = {
         "delete_agent",
         "view_loginevent",
     ],
-    "campaigns": ["view_campaign", "add_campaign", "change_campaign", "delete_campaign"],
+    "campaigns": [
+        "view_campaign",
+        "add_campaign",
+        "change_campaign",
+        "delete_campaign",
+        "view_visitor",
+    ],
+    "mapping": [
+        "view_customvariable",
+        "add_customvariable",
+        "change_customvariable",
+        "delete_customvariable",
+        "view_fieldmapping",
+        "add_fieldmapping",
+        "change_fieldmapping",
+        "delete_fieldmapping",
+    ],
 }
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from campaigns.models import Visitor
 from tenants.models import Agent, Audience, Protocol, Site
 
 __all__ = ["Audience", "Protocol", "SignInResult", "VerifiedIdentity"]
@@ -35,5 +36,5 @@ class VerifiedIdentity:
 class SignInResult:
     """What ``sign_in()`` did: the principal signed in and where to go next."""
 
-    principal: Agent
+    principal: Agent | Visitor
     redirect_to: str

@@ -5,13 +5,17 @@ state into a session.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal, overload
 
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.models import Visitor
+from campaigns.selectors import visitor_get_by_pk
+from campaigns.services import visitor_upsert
+from mapping.services import MappedFields, mapping_apply
 from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
@@ -19,6 +23,9 @@ from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import agent_get_by_email, agent_get_signed_in
 from tenants.services import agent_create, audit_record
+
+AGENT_MAPPED_FIELDS = ("name", "department", "role")
+EXTERNAL_ID_MAX = 255
 
 
 @transaction.atomic
@@ -28,21 +35,23 @@ def sign_in(
     """Sign the person described by ``identity`` into ``request``'s session.
 
     Raise SignInRefused before touching the session: every check and every
-    database write happens first, the session binding last.
+    database write happens first, the session binding last. The site's
+    field mapping runs for both audiences; a mapping problem refuses.
     """
     site = identity.site
     if not site.is_active:
         raise _refused(RefusalReason.SITE_DISABLED, identity)
-    if identity.audience != Audience.AGENT:
-        # Visitor sign-in arrives with campaigns; until then nothing can
-        # create a visitor principal.
-        raise _refused(RefusalReason.NOT_CONFIGURED, identity)
-    redirect_to = redirect_target_check(
-        request, site=site, target=return_to, default=reverse("console:index")
-    )
-    agent = _agent_for(identity)
-    agent.last_sign_in_at = timezone.now()
-    agent.save(update_fields=["last_sign_in_at"])
+    principal: Agent | Visitor
+    if identity.audience == Audience.VISITOR:
+        redirect_to = redirect_target_check(
+            request, site=site, target=return_to, default=reverse("visitor-signed-in")
+        )
+        principal = _visitor_for(identity, _mapped(identity))
+    else:
+        redirect_to = redirect_target_check(
+            request, site=site, target=return_to, default=reverse("console:index")
+        )
+        principal = _agent_for(identity)
     audit_record(
         request,
         site=site,
@@ -52,8 +61,8 @@ def sign_in(
         subject=identity.subject,
         detail={"reference": identity.reference} if identity.reference else None,
     )
-    _session_bind(request, identity=identity, principal=agent)
-    return SignInResult(principal=agent, redirect_to=redirect_to)
+    _session_bind(request, identity=identity, principal=principal)
+    return SignInResult(principal=principal, redirect_to=redirect_to)
 
 
 def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
@@ -72,41 +81,109 @@ def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
             audience=audience,
             protocol=binding.get("protocol"),
             outcome=LoginEvent.Outcome.SIGNED_OUT,
-            subject=principal.email,
+            subject=_subject_of(principal),
         )
     request.session.flush()
     return site
 
 
-def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent | None:
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.AGENT]
+) -> Agent | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Literal[Audience.VISITOR]
+) -> Visitor | None: ...
+@overload
+def principal_from_session(
+    request: HttpRequest, *, audience: Audience
+) -> Agent | Visitor | None: ...
+def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent | Visitor | None:
     """Return the principal bound to ``request``'s session, if still valid.
 
-    Valid means: the site is active, the principal belongs to it and is
-    active, and the site's session lifetime has not run out since sign-in.
+    Valid means: the site is active, the principal belongs to it (and, for
+    an agent, is active), and the site's session lifetime has not run out
+    since sign-in.
     """
     binding: dict[str, Any] | None = request.session.get(session_key_for(audience))
-    if not binding or audience != Audience.AGENT:
+    if not binding:
         return None
-    agent = agent_get_signed_in(
-        site_pk=int(binding.get("site", 0)), pk=int(binding.get("principal", 0))
+    site_pk, pk = int(binding.get("site", 0)), int(binding.get("principal", 0))
+    principal: Agent | Visitor | None
+    if audience == Audience.VISITOR:
+        site = Site.objects.filter(pk=site_pk, is_active=True).first()
+        principal = visitor_get_by_pk(site=site, pk=pk) if site is not None else None
+    else:
+        principal = agent_get_signed_in(site_pk=site_pk, pk=pk)
+    if principal is None or time.time() - binding.get("at", 0) > principal.site.session_lifetime:
+        return None
+    return principal
+
+
+def _mapped(identity: VerifiedIdentity) -> MappedFields:
+    return mapping_apply(
+        site=identity.site,
+        audience=identity.audience,
+        protocol=identity.protocol,
+        claims=identity.claims,
+        subject=identity.subject,
+        reference=identity.reference,
     )
-    if agent is None or time.time() - binding.get("at", 0) > agent.site.session_lifetime:
-        return None
-    return agent
 
 
 def _agent_for(identity: VerifiedIdentity) -> Agent:
+    """Return the agent, created just in time if allowed, with mapped fields refreshed."""
     agent = agent_get_by_email(site=identity.site, email=identity.subject)
-    if agent is None and identity.jit_role:
-        name = str(identity.claims.get("name", ""))[:200]
-        return agent_create(
-            site=identity.site, email=identity.subject, name=name, role=identity.jit_role
-        )
-    if agent is None:
+    if agent is None and not identity.jit_role:
         raise _refused(RefusalReason.UNKNOWN_AGENT, identity)
-    if not agent.is_active:
+    if agent is not None and not agent.is_active:
         raise _refused(RefusalReason.AGENT_INACTIVE, identity)
+    mapped = _mapped(identity).fields
+    if agent is None:
+        claimed = identity.claims.get("name")
+        name = mapped.get("name", claimed if isinstance(claimed, str) else "")[:200]
+        agent = agent_create(
+            site=identity.site,
+            email=identity.subject,
+            name=name,
+            role=mapped.get("role", identity.jit_role),
+        )
+    changed = [name for name in AGENT_MAPPED_FIELDS if name in mapped]
+    for name in changed:
+        setattr(agent, name, mapped[name])
+    agent.last_sign_in_at = timezone.now()
+    agent.save(update_fields=["last_sign_in_at", *changed])
     return agent
+
+
+def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
+    """Create or refresh the visitor: keyed by the mapped external ID, else the subject."""
+    fields = dict(mapped.fields)
+    external_id = str(fields.pop("external_id", "") or identity.subject).strip()
+    if not external_id or len(external_id) > EXTERNAL_ID_MAX:
+        raise SignInRefused(
+            RefusalReason.MAPPING_FAILED,
+            site=identity.site,
+            audience=identity.audience,
+            protocol=identity.protocol,
+            subject=identity.subject[:254],
+            detail={
+                "fields": ["external_id"],
+                **({"reference": identity.reference} if identity.reference else {}),
+            },
+        )
+    return visitor_upsert(
+        site=identity.site,
+        external_id=external_id,
+        protocol=identity.protocol,
+        fields=fields,
+        custom=mapped.custom,
+    )
+
+
+def _subject_of(principal: Agent | Visitor) -> str:
+    return principal.email if isinstance(principal, Agent) else principal.external_id
 
 
 def _refused(reason: RefusalReason, identity: VerifiedIdentity) -> SignInRefused:
@@ -120,7 +197,9 @@ def _refused(reason: RefusalReason, identity: VerifiedIdentity) -> SignInRefused
     )
 
 
-def _session_bind(request: HttpRequest, *, identity: VerifiedIdentity, principal: Agent) -> None:
+def _session_bind(
+    request: HttpRequest, *, identity: VerifiedIdentity, principal: Agent | Visitor
+) -> None:
     """Write the binding: the last step of a sign-in, after every DB write.
 
     A new session key always (session fixation); the whole session is

@@ -7,6 +7,7 @@ import time
 import pytest
 from django.contrib.sessions.models import Session
 
+from campaigns.models import Visitor
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import principal_from_session, sign_in, sign_out
@@ -15,6 +16,7 @@ from tests.conftest import identity_for, session_request
 from tests.factories import AgentFactory
 
 AGENT_KEY = session_key_for(Audience.AGENT)
+VISITOR_KEY = session_key_for(Audience.VISITOR)
 
 
 def test_sign_in_rotates_the_session_key(agent: Agent) -> None:
@@ -123,11 +125,15 @@ def test_refusal_of_a_signed_in_session_leaves_it_unchanged(agent: Agent) -> Non
     assert dict(request.session.items()) == data
 
 
-def test_visitor_identities_are_not_signed_in_as_agents(agent: Agent) -> None:
+def test_a_visitor_identity_binds_only_the_visitor_key(agent: Agent) -> None:
     request = session_request()
-    with pytest.raises(SignInRefused):
-        sign_in(request, identity=identity_for(agent, audience=Audience.VISITOR))
+    result = sign_in(request, identity=identity_for(agent, audience=Audience.VISITOR, claims={}))
     assert AGENT_KEY not in request.session
+    assert request.session[VISITOR_KEY]["principal"] == result.principal.pk
+    assert isinstance(result.principal, Visitor)
+    assert result.principal.external_id == agent.email
+    assert principal_from_session(request, audience=Audience.AGENT) is None
+    assert principal_from_session(request, audience=Audience.VISITOR) == result.principal
 
 
 def test_binding_expires_after_the_site_lifetime(agent: Agent) -> None:

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
+from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
 
@@ -56,6 +57,7 @@ class Command(BaseCommand):
                 name=name,
                 defaults={"signin_mode": mode, "prechat_survey": survey},
             )
+        demo_mappings_ensure(site=sites[10001])
         user_model = get_user_model()
         if not user_model.objects.filter(username="admin").exists():
             user_model.objects.create_superuser("admin", "admin@demo.example", DEMO_PASSWORD)
