@@ -26,9 +26,16 @@ def agent_get_by_email(*, site: Site, email: str) -> Agent | None:
     return Agent.objects.for_site(site).filter(email__iexact=email.strip()).first()
 
 
-def agent_get_by_pk(*, site: Site, pk: int) -> Agent | None:
-    """Return the agent ``pk`` if it belongs to ``site``."""
-    return Agent.objects.for_site(site).filter(pk=pk).first()
+def agent_get_signed_in(*, site_pk: int, pk: int) -> Agent | None:
+    """Return the active agent ``pk`` of the active site ``site_pk``, site loaded.
+
+    One query, run on every request of a signed-in agent.
+    """
+    return (
+        Agent.objects.select_related("site")
+        .filter(pk=pk, site_id=site_pk, is_active=True, site__is_active=True)
+        .first()
+    )
 
 
 def sites_operated_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:

@@ -21,7 +21,7 @@ from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tenants.selectors import agent_get_by_email, agent_get_by_pk
+from tenants.selectors import agent_get_by_email, agent_get_signed_in
 from tenants.services import agent_create, audit_record
 
 AGENT_MAPPED_FIELDS = ("name", "department", "role")
@@ -107,20 +107,17 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
     since sign-in.
     """
     binding: dict[str, Any] | None = request.session.get(session_key_for(audience))
-    if not binding or audience not in (Audience.AGENT, Audience.VISITOR):
+    if not binding:
         return None
-    site = Site.objects.filter(pk=int(binding.get("site", 0)), is_active=True).first()
-    if site is None or time.time() - binding.get("at", 0) > site.session_lifetime:
-        return None
+    site_pk, pk = int(binding.get("site", 0)), int(binding.get("principal", 0))
     principal: Agent | Visitor | None
     if audience == Audience.VISITOR:
-        principal = visitor_get_by_pk(site=site, pk=binding.get("principal", 0))
+        site = Site.objects.filter(pk=site_pk, is_active=True).first()
+        principal = visitor_get_by_pk(site=site, pk=pk) if site is not None else None
     else:
-        principal = agent_get_by_pk(site=site, pk=binding.get("principal", 0))
-        if principal is not None and not principal.is_active:
-            return None
-    if principal is not None:
-        principal.site = site
+        principal = agent_get_signed_in(site_pk=site_pk, pk=pk)
+    if principal is None or time.time() - binding.get("at", 0) > principal.site.session_lifetime:
+        return None
     return principal
 
 

@@ -4,6 +4,9 @@ fields, normalisation and the wording of problems.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -195,3 +198,13 @@ def test_a_path_through_adversarial_claims_is_bounded() -> None:
     claims = level(depth)
     assert one(Rule(source=path, target="t"), claims) == "<absent>"
     assert one(Rule(source="a.a.a", target="t"), {"a": {"a": {"a": "ok"}}}) == "ok"
+
+
+def test_the_engine_imports_nothing_of_django() -> None:
+    code = (
+        "import sys, mapping.mapper; "
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'django', 'tenants'}); "
+        "assert not bad, bad"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -226,8 +226,7 @@ def test_a_sign_in_with_cached_rules_reads_no_mapping_from_the_database(
 
     count("first")  # creates the visitor
     # Existing visitor: SELECT ... FOR UPDATE, UPDATE, audit INSERT; a new
-    # session (no key yet) is not rotated, so the session layer adds none
-    # (main's session.py); the rules come from the cache, not the database.
+    # session is only written when saved, and the rules come from the cache.
     assert count("first") == 3
 
 
