@@ -66,7 +66,7 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         logger.warning("jwks unavailable site=%s: %s", site.site_id, exc)
         raise refuse(RefusalReason.JWKS_UNAVAILABLE) from None
     if not keys:
-        raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=(kid or "")[:100])
+        raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=kid or "")
     claims = _decode(token, keys=keys, settings=settings, refuse=refuse)
     _check_claims(claims, settings=settings, refuse=refuse)
     jti = claims["jti"]
@@ -93,9 +93,15 @@ class _Refuser:
             site=self.site,
             audience=self.audience,
             protocol=Protocol.JWT,
-            subject=subject[:254],
-            detail=detail,
+            subject=_printable(subject, 254),
+            detail={key: _printable(str(value), 100) for key, value in detail.items()},
         )
+
+
+def _printable(value: str, limit: int) -> str:
+    # Token values reach the audit log: no control characters (PostgreSQL
+    # refuses NUL in text and JSON), nothing long.
+    return "".join(c if c.isprintable() else "?" for c in value[:limit])
 
 
 def _decode(
@@ -139,7 +145,7 @@ def _decode(
 
 def _check_claims(claims: dict[str, Any], *, settings: JwtSettings, refuse: _Refuser) -> None:
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX_LENGTH:
+    if not isinstance(jti, str) or not jti.isprintable() or not 0 < len(jti) <= JTI_MAX_LENGTH:
         raise refuse(RefusalReason.JWT_MALFORMED, claim="jti")
     iat, exp = int(claims["iat"]), int(claims["exp"])
     # exp - iat bounds how long a stolen token lives; iat's own age catches
