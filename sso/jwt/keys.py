@@ -13,11 +13,14 @@ values turn us into a request amplifier against their server.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
+import socket
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -133,7 +136,7 @@ def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[Veri
 
 
 def _jwks_fetch(url: str) -> str:
-    problem = jwks_url_problem(url)
+    problem = jwks_url_problem(url) or _address_problem(url)
     if problem:
         raise JwksUnavailableError(problem)
     timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
@@ -160,6 +163,27 @@ def _jwks_fetch(url: str) -> str:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JwksUnavailableError("no 'keys' list")
     return json.dumps(document, sort_keys=True)
+
+
+def _address_problem(url: str) -> str:
+    """Return why ``url``'s host may not be fetched, or "" if it may.
+
+    The URL is set by a site's operator, not by us: without this check it
+    would let them make our servers fetch internal addresses (metadata
+    services, admin ports). Resolving here and again in ``requests`` leaves
+    a DNS-rebinding window; a egress proxy is the complete answer.
+    """
+    if getattr(settings, "SSO_JWKS_ALLOW_PRIVATE", False):
+        return ""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return "host does not resolve"
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            return "host resolves to a non-public address"
+    return ""
 
 
 @lru_cache(maxsize=256)

@@ -41,8 +41,8 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
 
     Checks, in order: size, the header's ``alg`` against the site's one
     algorithm, the key (by ``kid``), signature, ``exp``/``nbf``/``iat``
-    with leeway, ``iss``/``aud`` where configured, the maximum age, MFA,
-    ``email``, and last the single use of ``jti``, so that a token is
+    with leeway, ``iss``/``aud`` where configured, the maximum age,
+    ``email``, MFA, and last the single use of ``jti``, so that a token is
     consumed only once everything else about it is known to be good.
     """
     refuse = _Refuser(site, settings.audience)

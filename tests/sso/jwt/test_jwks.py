@@ -14,7 +14,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from sso.jwt.keys import _cache_key
+from sso.jwt.keys import _address_problem, _cache_key
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, reason_on_page
@@ -201,3 +201,36 @@ def test_last_jwks_keeps_serving_while_the_server_is_down(
     for _ in range(2):
         assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
     assert jwks_server.requests == 2  # one failed refetch, then a pause
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/jwks.json",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/jwks.json",
+        "https://[::1]/jwks.json",
+        "https://localhost/jwks.json",
+    ],
+)
+def test_jwks_url_on_an_internal_address_is_not_fetched(settings: Any, url: str) -> None:
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    assert _address_problem(url) == "host resolves to a non-public address"
+
+
+def test_the_local_server_itself_is_refused_without_the_test_allowance(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    response = client.get(callback_url(site), {"jwt": jwt_factory(site, headers={"kid": "k1"})})
+    assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
+    assert jwks_server.requests == 0
