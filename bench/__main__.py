@@ -1,12 +1,25 @@
-"""Run every benchmark module of this package: ``python -m bench``."""
+"""Run every benchmark module in this package (``python -m bench``)."""
 
 from __future__ import annotations
 
+import importlib
 import pkgutil
-import runpy
+import sys
 from pathlib import Path
 
-for module in sorted(m.name for m in pkgutil.iter_modules([str(Path(__file__).parent)])):
-    if not module.startswith("_"):
-        print(f"== bench.{module}")
-        runpy.run_module(f"bench.{module}", run_name="__main__")
+
+def main() -> int:
+    here = Path(__file__).parent
+    names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+    if not names:
+        print("no benchmarks found")
+        return 0
+    for name in names:
+        print(f"== bench.{name}", flush=True)
+        module = importlib.import_module(f"bench.{name}")
+        module.main()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

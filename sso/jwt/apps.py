@@ -13,7 +13,8 @@ class JwtConfig(AppConfig):
 
     def ready(self) -> None:
         from sso.jwt.flows import jwt_logout_handler, jwt_starter
-        from sso.starters import LOGOUT_HANDLERS, STARTERS
+        from sso.starters import STARTERS
+        from sso_site.signin.hooks import LOGOUT_HANDLERS
         from tenants.services import OPERATOR_PERMISSIONS
 
         if jwt_starter not in STARTERS:

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from tenants.models import Agent, Site
 from tests.security.test_jwt_attacks import hand_made
+from tests.sso.jwt import conftest as jwt_fixtures
 from tests.sso.jwt.conftest import (
     JwtFactory,
     Keyring,
@@ -24,6 +25,13 @@ from tests.sso.jwt.conftest import (
     reason_on_page,
     session_binding,
 )
+
+# The JWT fixtures live in tests/sso/jwt/conftest.py; borrowed here rather
+# than through a tests/security conftest, which the SAML tests own.
+jwt_agent = jwt_fixtures.jwt_agent
+jwt_configure = jwt_fixtures.jwt_configure
+jwt_factory = jwt_fixtures.jwt_factory
+keyring = jwt_fixtures.keyring
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
