@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from typing_extensions import override
 
 from sso.jwt.models import Algorithm, JwtSettings
 from sso.jwt.services import jwt_secret_rotate
@@ -81,6 +82,7 @@ class JwtSettingsAdmin(SiteScopedAdmin):
             url,
         )
 
+    @override
     def get_urls(self) -> list[URLPattern]:
         secret = path(
             "<path:object_id>/secret/",

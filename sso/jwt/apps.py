@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from typing_extensions import override
 
 
 class JwtConfig(AppConfig):
@@ -11,6 +12,7 @@ class JwtConfig(AppConfig):
     label = "sso_jwt"
     verbose_name = "JWT sign-in"
 
+    @override
     def ready(self) -> None:
         from sso.jwt.flows import jwt_logout_handler, jwt_starter
         from sso.starters import STARTERS
