@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connections
 from django.test import Client
 
 from sso_site.signin.refusals import RefusalReason
@@ -314,3 +316,37 @@ def test_a_token_for_site_b_does_not_sign_in_at_site_a(
 
     assert reason_on_page(response) == RefusalReason.JWT_BAD_SIGNATURE
     assert session_binding(client) is None
+
+
+def test_a_token_raced_from_two_browsers_signs_in_exactly_once(
+    transactional_db: None,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+) -> None:
+    jwt_configure(site)
+    stolen = jwt_factory(site)
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, str | None]] = []
+
+    def present() -> None:
+        client = Client()
+        try:
+            barrier.wait()
+            response = client.get(callback_url(site), {"jwt": stolen})
+            code = reason_on_page(response) if response.status_code != 302 else None
+            answers.append((response.status_code, code))
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    threads = [threading.Thread(target=present) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers, key=str) == sorted(
+        [(302, None), *[(403, RefusalReason.REPLAY.value)] * 3], key=str
+    )
+    assert LoginEvent.objects.filter(outcome="success").count() == 1
