@@ -72,6 +72,17 @@ def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey,
     return _select(keys, kid)
 
 
+def jwks_problem(url: str, algorithm: str) -> str:
+    """Fetch ``url`` now; return why it serves no usable key, or "" if it does."""
+    try:
+        keys = _jwks_parse(_jwks_fetch(url), algorithm)
+    except JwksUnavailableError as exc:
+        return f"The JWKS could not be fetched: {exc}."
+    if not keys:
+        return f"The JWKS at this URL holds no {algorithm} signing key."
+    return ""
+
+
 def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
     # A token naming a kid gets the key of that kid; keys configured without
     # an ID accept any. A token without a kid may have been signed by any key
