@@ -279,3 +279,32 @@ def test_admin_checks_a_jwks_url_when_saving(
     else:
         assert message in response.content.decode()
         assert not JwtSettings.objects.exists()
+
+
+def test_jwks_sign_in_survives_a_redis_outage(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+
+    for _ in range(2):
+        token = jwt_factory(site, headers={"kid": "k1"})
+        assert Client().get(callback_url(site), {"jwt": token}).status_code == 302
+    assert jwks_server.requests == 1  # the process kept the document itself
+
+    jwks_server.document["keys"].append(jwk(keyring.rsa_next, "k2", "RS256"))
+    rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "k2"})
+    assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
+    assert jwks_server.requests == 2
