@@ -77,7 +77,10 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         expires_at=datetime.fromtimestamp(int(claims["exp"]) + settings.leeway, tz=UTC),
     ):
         raise refuse(RefusalReason.REPLAY, subject=claims["email"], jti=jti)
-    return claims
+    # PostgreSQL stores no NUL in text: a name or mapped claim holding one
+    # would fail a write deep in the sign-in, so none passes this point.
+    cleaned: dict[str, Any] = _without_nul(claims)
+    return cleaned
 
 
 class _Refuser:
@@ -160,6 +163,16 @@ def _check_claims(claims: dict[str, Any], *, settings: JwtSettings, refuse: _Ref
         methods = {m for m in amr if isinstance(m, str)} if isinstance(amr, list) else set()
         if not methods & settings.accepted_amr:
             raise refuse(RefusalReason.MFA_REQUIRED, subject=email, jti=jti)
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _is_email(value: str) -> bool:

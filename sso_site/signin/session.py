@@ -100,8 +100,7 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
 def _agent_for(identity: VerifiedIdentity) -> Agent:
     agent = agent_get_by_email(site=identity.site, email=identity.subject)
     if agent is None and identity.jit_role:
-        # Printable only: PostgreSQL refuses NUL, and the name is displayed.
-        name = "".join(c for c in str(identity.claims.get("name", "")) if c.isprintable())[:200]
+        name = str(identity.claims.get("name", ""))[:200]
         return agent_create(
             site=identity.site, email=identity.subject, name=name, role=identity.jit_role
         )
