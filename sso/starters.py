@@ -17,8 +17,3 @@ from tenants.models import Audience, Site
 Starter = Callable[[HttpRequest, Site, Audience, str | None], HttpResponse | None]
 
 STARTERS: list[Starter] = []
-
-# Called by /agent/logout/ after sign_out(), with the site signed out of: the
-# first handler that answers (a redirect to the site's remote logout URL, a
-# SAML LogoutRequest) wins; None from all of them means the sign-in page.
-LOGOUT_HANDLERS: list[Callable[[HttpRequest, Site, Audience], HttpResponse | None]] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -11,14 +12,43 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from typing_extensions import override
 
-from sso.jwt.models import Algorithm, JwtSettings
+from sso.jwt.keys import jwks_problem
+from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
 from sso.jwt.services import jwt_secret_rotate
 from tenants.admin import SiteScopedAdmin
 
 
+def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
+class JwtSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Check a JWKS URL by fetching it, so a typo shows on save, not at sign-in."""
+
+    class Meta:
+        model = JwtSettings
+        fields = "__all__"  # noqa: DJ007 - the admin's fieldsets choose
+        formfield_callback = _formfield
+
+    @override
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        url, algorithm = cleaned.get("jwks_url"), cleaned.get("algorithm", "")
+        # (jwks_url_problem is the model's to report.)
+        if url and algorithm != Algorithm.HS256 and not jwks_url_problem(url) and not self.errors:
+            problem = jwks_problem(url, algorithm)
+            if problem:
+                self.add_error("jwks_url", problem)
+        return cleaned
+
+
 @admin.register(JwtSettings)
 class JwtSettingsAdmin(SiteScopedAdmin):
+    form = JwtSettingsForm
     list_display = ["site", "audience", "enabled", "algorithm", "key_source", "updated_at"]
     list_filter = ["enabled", "algorithm", "audience"]
     search_fields = ["site__name", "=site__site_id"]
@@ -81,6 +111,7 @@ class JwtSettingsAdmin(SiteScopedAdmin):
             url,
         )
 
+    @override
     def get_urls(self) -> list[URLPattern]:
         secret = path(
             "<path:object_id>/secret/",

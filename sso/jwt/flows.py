@@ -1,5 +1,6 @@
-"""The JWT adapter's hooks into the protocol-independent flows: start a
-sign-in at the site's login page, and end one at its logout page.
+"""The JWT adapter's flows: the identity a callback's token proves, and the
+hooks that start a sign-in at the site's login page and end one at its
+logout page.
 """
 
 from __future__ import annotations

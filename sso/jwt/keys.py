@@ -13,11 +13,15 @@ values turn us into a request amplifier against their server.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
+import socket
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -69,6 +73,17 @@ def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey,
     return _select(keys, kid)
 
 
+def jwks_problem(url: str, algorithm: str) -> str:
+    """Fetch ``url`` now; return why it serves no usable key, or "" if it does."""
+    try:
+        keys = _jwks_parse(_jwks_fetch(url), algorithm)
+    except JwksUnavailableError as exc:
+        return f"The JWKS could not be fetched: {exc}."
+    if not keys:
+        return f"The JWKS at this URL holds no {algorithm} signing key."
+    return ""
+
+
 def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
     # A token naming a kid gets the key of that kid; keys configured without
     # an ID accept any. A token without a kid may have been signed by any key
@@ -105,35 +120,75 @@ def _cache_key(url: str, what: str) -> str:
     return f"sso:jwks:{what}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
 
 
+class _Store:
+    """Django's cache, shared by all app servers; while it is unreachable, a
+    per-process stand-in with the same expiry, so that a Redis outage
+    neither breaks JWKS sign-ins nor turns each one into a fetch from the
+    customer's server.
+    """
+
+    def __init__(self) -> None:
+        self._local: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        try:
+            return cache.get(key)
+        except Exception:  # any cache backend error: fall back
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            expires, value = self._local.get(key, (0.0, None))
+            return value if expires > time.monotonic() else None
+
+    def set(self, key: str, value: Any, *, timeout: float) -> None:
+        self._local[key] = (time.monotonic() + timeout, value)
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception:  # any cache backend error: the local copy serves
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+
+    def add(self, key: str, value: Any, *, timeout: float) -> bool:
+        try:
+            return bool(cache.add(key, value, timeout=timeout))
+        except Exception:  # any cache backend error: fall back
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            expires, _ = self._local.get(key, (0.0, None))
+            if expires > time.monotonic():
+                return False
+            self._local[key] = (time.monotonic() + timeout, value)
+            return True
+
+
+_store = _Store()
+
+
 def _refetch_allowed(url: str) -> bool:
     interval = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
-    return bool(cache.add(_cache_key(url, "refetch"), 1, timeout=interval))
+    return _store.add(_cache_key(url, "refetch"), 1, timeout=interval)
 
 
 def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[VerificationKey, ...]:
-    text = None if refresh else cache.get(_cache_key(url, "doc"))
+    text = None if refresh else _store.get(_cache_key(url, "doc"))
     if text is None:
         try:
             text = _jwks_fetch(url)
         except JwksUnavailableError:
             # The customer's server is down: keep signing agents in with the
             # last keys it served (a day at most) rather than lock them out.
-            text = cache.get(_cache_key(url, "stale"))
+            text = _store.get(_cache_key(url, "stale"))
             if text is None:
                 raise
             logger.warning("jwks: fetch failed, using the last document for a while")
             # ... and retry the fetch only after a pause, not on every request.
             retry = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
-            cache.set(_cache_key(url, "doc"), text, timeout=retry)
+            _store.set(_cache_key(url, "doc"), text, timeout=retry)
         else:
             ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
-            cache.set(_cache_key(url, "doc"), text, timeout=ttl)
-            cache.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
+            _store.set(_cache_key(url, "doc"), text, timeout=ttl)
+            _store.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
     return _jwks_parse(text, algorithm)
 
 
 def _jwks_fetch(url: str) -> str:
-    problem = jwks_url_problem(url)
+    problem = jwks_url_problem(url) or _address_problem(url)
     if problem:
         raise JwksUnavailableError(problem)
     timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
@@ -160,6 +215,27 @@ def _jwks_fetch(url: str) -> str:
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JwksUnavailableError("no 'keys' list")
     return json.dumps(document, sort_keys=True)
+
+
+def _address_problem(url: str) -> str:
+    """Return why ``url``'s host may not be fetched, or "" if it may.
+
+    The URL is set by a site's operator, not by us: without this check it
+    would let them make our servers fetch internal addresses (metadata
+    services, admin ports). Resolving here and again in ``requests`` leaves
+    a DNS-rebinding window; a egress proxy is the complete answer.
+    """
+    if getattr(settings, "SSO_JWKS_ALLOW_PRIVATE", False):
+        return ""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return "host does not resolve"
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            return "host resolves to a non-public address"
+    return ""
 
 
 @lru_cache(maxsize=256)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from typing_extensions import override
 
 from sso.jwt.secret_store import SECRET_BYTES, secret_decrypt
 from tenants.models import Agent, Audience, Site, SiteOwned
@@ -116,6 +117,7 @@ class JwtSettings(SiteOwned):
         """Return the accepted ``amr`` methods."""
         return frozenset(self.mfa_methods.split())
 
+    @override
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
         if self.algorithm == Algorithm.HS256:

@@ -41,8 +41,8 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
 
     Checks, in order: size, the header's ``alg`` against the site's one
     algorithm, the key (by ``kid``), signature, ``exp``/``nbf``/``iat``
-    with leeway, ``iss``/``aud`` where configured, the maximum age, MFA,
-    ``email``, and last the single use of ``jti``, so that a token is
+    with leeway, ``iss``/``aud`` where configured, the maximum age,
+    ``email``, MFA, and last the single use of ``jti``, so that a token is
     consumed only once everything else about it is known to be good.
     """
     refuse = _Refuser(site, settings.audience)
@@ -66,7 +66,7 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         logger.warning("jwks unavailable site=%s: %s", site.site_id, exc)
         raise refuse(RefusalReason.JWKS_UNAVAILABLE) from None
     if not keys:
-        raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=(kid or "")[:100])
+        raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=kid or "")
     claims = _decode(token, keys=keys, settings=settings, refuse=refuse)
     _check_claims(claims, settings=settings, refuse=refuse)
     jti = claims["jti"]
@@ -79,7 +79,10 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         raise refuse(
             RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
         )
-    return claims
+    # PostgreSQL stores no NUL in text: a name or mapped claim holding one
+    # would fail a write deep in the sign-in, so none passes this point.
+    cleaned: dict[str, Any] = _without_nul(claims)
+    return cleaned
 
 
 class _Refuser:
@@ -95,9 +98,15 @@ class _Refuser:
             site=self.site,
             audience=self.audience,
             protocol=Protocol.JWT,
-            subject=subject[:254],
-            detail=detail,
+            subject=_printable(subject, 254),
+            detail={key: _printable(str(value), 100) for key, value in detail.items()},
         )
+
+
+def _printable(value: str, limit: int) -> str:
+    # Token values reach the audit log: no control characters (PostgreSQL
+    # refuses NUL in text and JSON), nothing long.
+    return "".join(c if c.isprintable() else "?" for c in value[:limit])
 
 
 def _decode(
@@ -141,7 +150,7 @@ def _decode(
 
 def _check_claims(claims: dict[str, Any], *, settings: JwtSettings, refuse: _Refuser) -> None:
     jti = claims["jti"]
-    if not isinstance(jti, str) or not jti or len(jti) > JTI_MAX_LENGTH:
+    if not isinstance(jti, str) or not jti.isprintable() or not 0 < len(jti) <= JTI_MAX_LENGTH:
         raise refuse(RefusalReason.JWT_MALFORMED, claim="jti")
     iat, exp = int(claims["iat"]), int(claims["exp"])
     # exp - iat bounds how long a stolen token lives; iat's own age catches
@@ -170,6 +179,16 @@ def jwt_subject(claims: dict[str, Any], *, audience: str) -> str:
         return ""
     email = claims.get("email")
     return email if isinstance(email, str) and _is_email(email) else ""
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def _is_email(value: str) -> bool:

@@ -12,6 +12,8 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,11 +22,13 @@ from typing import Any
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from django.db import connections
 from django.test import Client
 
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
 from tests.factories import AgentFactory, SiteFactory
+from tests.sso.jwt import conftest as jwt_fixtures
 from tests.sso.jwt.conftest import (
     JwtFactory,
     Keyring,
@@ -33,6 +37,13 @@ from tests.sso.jwt.conftest import (
     reason_on_page,
     session_binding,
 )
+
+# The JWT fixtures live in tests/sso/jwt/conftest.py; borrowed here rather
+# than through a tests/security conftest, which the SAML tests own.
+jwt_agent = jwt_fixtures.jwt_agent
+jwt_configure = jwt_fixtures.jwt_configure
+jwt_factory = jwt_fixtures.jwt_factory
+keyring = jwt_fixtures.keyring
 
 
 @dataclass
@@ -248,6 +259,7 @@ def test_jwt_callback_refuses_forgery(
     jwt_factory: JwtFactory,
     keyring: Keyring,
     request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
     site_alg: str,
     forgery: Forgery,
     reason: RefusalReason,
@@ -257,6 +269,7 @@ def test_jwt_callback_refuses_forgery(
     ctx = Ctx(site=site, agent=jwt_agent, make=jwt_factory, keys=keyring, alg=site_alg)
     presented, params = forgery(ctx)
     successes_before = LoginEvent.objects.filter(outcome="success").count()
+    caplog.set_level(logging.DEBUG)
 
     query = {**params, **({"jwt": presented} if presented is not None else {})}
     response = client.get(callback_url(site), query)
@@ -267,8 +280,8 @@ def test_jwt_callback_refuses_forgery(
     assert LoginEvent.objects.filter(outcome="success").count() == successes_before
     event = LoginEvent.objects.filter(outcome="refused").latest("created_at")
     assert event.reason == reason
-    if presented:  # neither the token nor its signature reaches the audit log
-        stored = json.dumps(event.detail) + event.subject
+    if presented:  # neither the token nor its signature reaches the audit log or logs
+        stored = json.dumps(event.detail) + event.subject + caplog.text
         assert presented not in stored
         assert all(part not in stored for part in presented.split(".") if len(part) > 8)
 
@@ -306,3 +319,37 @@ def test_a_token_for_site_b_does_not_sign_in_at_site_a(
 
     assert reason_on_page(response) == RefusalReason.JWT_BAD_SIGNATURE
     assert session_binding(client) is None
+
+
+def test_a_token_raced_from_two_browsers_signs_in_exactly_once(
+    transactional_db: None,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+) -> None:
+    jwt_configure(site)
+    stolen = jwt_factory(site)
+    barrier = threading.Barrier(4)
+    answers: list[tuple[int, str | None]] = []
+
+    def present() -> None:
+        client = Client()
+        try:
+            barrier.wait()
+            response = client.get(callback_url(site), {"jwt": stolen})
+            code = reason_on_page(response) if response.status_code != 302 else None
+            answers.append((response.status_code, code))
+        finally:
+            connections.close_all()  # this thread's own database connection
+
+    threads = [threading.Thread(target=present) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answers, key=str) == sorted(
+        [(302, None), *[(403, RefusalReason.REPLAY.value)] * 3], key=str
+    )
+    assert LoginEvent.objects.filter(outcome="success").count() == 1

@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
-from devidp import chat_demo, demo_jwt
 from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
@@ -68,6 +67,8 @@ class Command(BaseCommand):
         operator_grant(site=sites[10001], user=operator)
         extra_lines: list[str] = []
         # Protocol demos add themselves here: each returns lines to print.
+        from devidp import chat_demo, demo_jwt  # the dev IdP is installed only with SSO_DEMO
+
         extra_lines += demo_jwt.configure(base_url=base_url)
         extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
         self._print_welcome(base_url, extra_lines)

@@ -8,12 +8,13 @@ import re
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.test import Client
 
 from sso.jwt.models import JwtSettings
 from tenants.models import Agent, Site
-from tenants.services import operator_grant
+from tenants.services import OPERATOR_GROUP, operator_grant
 from tests.sso.jwt.conftest import callback_url, session_binding
 
 
@@ -109,3 +110,12 @@ def test_operator_adds_settings_with_validation_messages(
     assert b"Not a PEM public key" in response.content
     assert not JwtSettings.objects.exists()
     assert session_binding(operator_client) is None
+
+
+def test_migrating_gives_the_operators_group_the_jwt_permissions(db: None) -> None:
+    Group.objects.filter(name=OPERATOR_GROUP).delete()
+    call_command("migrate", "sso_jwt", verbosity=0)
+    codenames = set(
+        Group.objects.get(name=OPERATOR_GROUP).permissions.values_list("codename", flat=True)
+    )
+    assert {"view_jwtsettings", "change_jwtsettings"} <= codenames

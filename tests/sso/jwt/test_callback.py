@@ -214,3 +214,12 @@ def test_a_sign_in_costs_few_queries(
     # site, settings, jti insert, agent, its last sign-in, audit row, and
     # the session (existence check, insert, update).
     assert len(statements) <= 9, statements
+
+
+def test_nul_characters_in_claims_never_reach_the_database(
+    client: Client, site: Site, jwt_configure: Any, jwt_factory: JwtFactory
+) -> None:
+    jwt_configure(site, jit_enabled=True)
+    token = jwt_factory(site, email="nul@shop.example", name="Eve\x00 Null")
+    assert client.get(callback_url(site), {"jwt": token}).status_code == 302
+    assert Agent.objects.get(email="nul@shop.example").name == "Eve Null"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -14,7 +15,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from sso.jwt.keys import _cache_key
+from sso.jwt.keys import _address_problem, _cache_key
+from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, reason_on_page
@@ -47,7 +49,8 @@ class JwksServer:
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)  # the timeout test hangs up first
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -201,3 +204,107 @@ def test_last_jwks_keeps_serving_while_the_server_is_down(
     for _ in range(2):
         assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
     assert jwks_server.requests == 2  # one failed refetch, then a pause
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/jwks.json",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/jwks.json",
+        "https://[::1]/jwks.json",
+        "https://localhost/jwks.json",
+    ],
+)
+def test_jwks_url_on_an_internal_address_is_not_fetched(settings: Any, url: str) -> None:
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    assert _address_problem(url) == "host resolves to a non-public address"
+
+
+def test_the_local_server_itself_is_refused_without_the_test_allowance(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    response = client.get(callback_url(site), {"jwt": jwt_factory(site, headers={"kid": "k1"})})
+    assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
+    assert jwks_server.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("served_alg", "status", "message"),
+    [
+        ("RS256", 200, None),
+        ("ES256", 200, "The JWKS at this URL holds no RS256 signing key."),
+        ("RS256", 404, "The JWKS could not be fetched: HTTP 404."),
+    ],
+)
+def test_admin_checks_a_jwks_url_when_saving(
+    admin_client: Client,
+    site: Site,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    served_alg: str,
+    status: int,
+    message: str | None,
+) -> None:
+    key = keyring.rsa if served_alg == "RS256" else keyring.ec
+    jwks_server.document = {"keys": [jwk(key, "k1", served_alg)]}
+    jwks_server.status = status
+    form = {
+        "site": site.pk,
+        "audience": "agent",
+        "enabled": "on",
+        "login_url": "https://login.shop.example/",
+        "algorithm": "RS256",
+        "jwks_url": jwks_server.url,
+        "max_age": 300,
+        "leeway": 60,
+        "max_token_bytes": 8192,
+        "jit_role": "agent",
+        "mfa_methods": "mfa",
+    }
+    response = admin_client.post("/admin/sso_jwt/jwtsettings/add/", form)
+    if message is None:
+        assert response.status_code == 302
+        assert JwtSettings.objects.filter(site=site, jwks_url=jwks_server.url).exists()
+    else:
+        assert message in response.content.decode()
+        assert not JwtSettings.objects.exists()
+
+
+def test_jwks_sign_in_survives_a_redis_outage(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+
+    for _ in range(2):
+        token = jwt_factory(site, headers={"kid": "k1"})
+        assert Client().get(callback_url(site), {"jwt": token}).status_code == 302
+    assert jwks_server.requests == 1  # the process kept the document itself
+
+    jwks_server.document["keys"].append(jwk(keyring.rsa_next, "k2", "RS256"))
+    rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "k2"})
+    assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
+    assert jwks_server.requests == 2
