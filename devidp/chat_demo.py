@@ -69,6 +69,12 @@ def visitor_token(who: str) -> str:
 
 def configure(*, site: Site, base_url: str) -> list[str]:
     """Give demo site 10001 visitor SSO and ready-made campaigns; return lines to print."""
+    other = base_url.replace("127.0.0.1", "localhost")
+    origins = site.allowed_origin_list
+    missing = [o for o in (base_url, other) if o.lower() not in origins]
+    if missing:  # the shop page is served from both loopback names
+        site.allowed_origins = "\n".join([*origins, *missing])
+        site.save(update_fields=["allowed_origins"])
     config = JwtSettings.objects.filter(site=site, audience=Audience.VISITOR).first()
     config = config or JwtSettings(site=site, audience=Audience.VISITOR)
     raw = visitor_secret()
@@ -91,7 +97,6 @@ def configure(*, site: Site, base_url: str) -> list[str]:
             field="membership_level",
             defaults={"operator": "equals", "value": "VIP", "group": "vip", "order": 1},
         )
-    other = base_url.replace("127.0.0.1", "localhost")
     return [
         f"  Chat window:     {other}/dev-idp/shop/   (a demo shop embedding site {SITE_ID}'s",
         "                   campaigns; no sign-in, optional and required sign-in)",
