@@ -58,7 +58,12 @@ def test_third_party_cookies_are_blocked_in_the_window(visitor_context: Any, wor
     stored = chat_frame(page).evaluate(
         "() => { document.cookie = 'probe=1; SameSite=None; Secure'; return document.cookie; }"
     )
+    storage = chat_frame(page).evaluate(
+        "() => { try { sessionStorage.setItem('probe', '1'); return 'usable'; }"
+        " catch (e) { return e.name; } }"
+    )
     assert stored == ""
+    assert storage == "SecurityError"  # third-party storage is blocked with the cookies
 
 
 def test_no_sign_in_mode_starts_with_the_survey_then_the_chat(
@@ -250,3 +255,21 @@ def test_a_page_of_an_origin_the_site_does_not_list_cannot_frame_the_window(
     frame = page.frame_locator("#sso-chat-frame")
     expect(frame.locator("#chat-config")).to_have_count(0)
     assert all("/chat/" not in f.url or f.url.startswith("chrome-error") for f in page.frames)
+
+
+def test_a_reload_of_the_shop_page_keeps_the_chat(visitor_context: Any, world: World) -> None:
+    page, frame = open_window(visitor_context, world.shop_url(world.none))
+    frame.locator("#survey-topic").fill("Stoves")
+    frame.locator("#survey-submit").click()
+    frame.locator("#message-input").fill("First message")
+    frame.locator("#send-button").click()
+    expect(frame.locator(".msg.visitor")).to_have_text("First message")
+
+    page.reload()
+    page.click("#sso-chat-button")
+
+    # Third-party storage is blocked too: the loader kept the token in the
+    # shop page's own sessionStorage and handed it back to the new window.
+    expect(frame.locator(".msg.visitor")).to_have_text("First message")
+    expect(frame.locator("#conversation")).to_be_visible()
+    assert Chat.objects.count() == 1

@@ -25,6 +25,13 @@
     "border-radius:24px;background:#2456d6;color:#fff;font:600 15px system-ui,sans-serif;" +
     "cursor:pointer;z-index:2147483000;box-shadow:0 4px 14px rgba(0,0,0,.2)";
 
+  var storeKey = "sso-chat:" + site + ":" + campaign;
+  function remember(token) {
+    try { sessionStorage.setItem(storeKey, token); } catch (e) { /* storage blocked */ }
+  }
+  function remembered() {
+    try { return sessionStorage.getItem(storeKey); } catch (e) { return null; }
+  }
   function post(message) {
     if (ready) frame.contentWindow.postMessage(message, origin); else queue.push(message);
   }
@@ -34,7 +41,11 @@
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     if (e.data && e.data.type === "sso-chat:ready") {
       ready = true;
+      var token = remembered();
+      if (token) post({ type: "sso-chat:restore", token: token });
       queue.splice(0).forEach(post);
+    } else if (e.data && e.data.type === "sso-chat:token" && typeof e.data.token === "string") {
+      remember(e.data.token);
     }
   });
   button.addEventListener("click", function () {
