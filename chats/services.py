@@ -18,13 +18,7 @@ from campaigns.routing import route
 from campaigns.selectors import visitor_get_by_pk
 from chats.models import Chat, Message, SignInRequest
 from chats.selectors import routing_fields, routing_rules
-from chats.tokens import (
-    ChatCredential,
-    handoff_challenge_claim,
-    handoff_challenge_store,
-    handoff_code_mint,
-    handoff_code_redeem,
-)
+from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
 from tenants.models import Agent, Site
 
 logger = logging.getLogger(__name__)
@@ -144,34 +138,20 @@ def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
     return chat
 
 
-def visitor_handoff_mint(
-    *, site: Site, campaign: Campaign, visitor: Visitor, challenge: str = ""
-) -> str:
-    """Return a single-use code that hands a popup's sign-in to ``campaign``'s window.
-
-    With the window's ``challenge``, the code is also left for the window to
-    fetch with its verifier, should the popup have lost its opener.
-    """
+def visitor_handoff_mint(*, site: Site, campaign: Campaign, visitor: Visitor) -> str:
+    """Return a single-use code that hands a popup's sign-in to ``campaign``'s window."""
     if campaign.site_id != site.pk or visitor.site_id != site.pk:
         raise ChatRefusedError("wrong_site")
-    code = handoff_code_mint(site_pk=site.pk, campaign_pk=campaign.pk, visitor_pk=visitor.pk)
-    if challenge:
-        handoff_challenge_store(challenge, code)
-    return code
+    return handoff_code_mint(site_pk=site.pk, campaign_pk=campaign.pk, visitor_pk=visitor.pk)
 
 
 def visitor_handoff_redeem(
-    *, site: Site, campaign: Campaign, credential: ChatCredential, code: str, verifier: str = ""
+    *, site: Site, campaign: Campaign, credential: ChatCredential, code: str
 ) -> tuple[ChatCredential, Visitor]:
-    """Redeem ``code`` (or the code left for ``verifier``) for the window
-    holding ``credential``; return its new credential.
+    """Redeem ``code`` for the window holding ``credential``; return its new credential.
 
     The window's chat (if any) goes on, now attached to the visitor.
     """
-    if not code and verifier:
-        code = handoff_challenge_claim(verifier) or ""
-        if not code:
-            raise ChatRefusedError("pending", status=404)
     visitor_pk = handoff_code_redeem(code, site_pk=site.pk, campaign_pk=campaign.pk)
     visitor = visitor_get_by_pk(site=site, pk=visitor_pk) if visitor_pk else None
     if visitor is None:

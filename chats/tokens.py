@@ -10,7 +10,6 @@ bound to one site, campaign and visitor.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -95,43 +94,3 @@ def handoff_code_redeem(code: str, *, site_pk: int, campaign_pk: int) -> int | N
     if bound[0] != site_pk or bound[1] != campaign_pk:
         return None
     return int(bound[2])
-
-
-# When the popup loses its opener (a Cross-Origin-Opener-Policy on the host
-# page or on the customer's login page severs it), the window fetches the
-# code instead, PKCE-style: the popup's URLs carry only the challenge, the
-# SHA-256 of a verifier that never leaves the window's memory, and the code
-# is released only against that verifier.
-CHALLENGE_LENGTH = 43  # base64url of 32 bytes, unpadded
-
-
-def challenge_of(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def challenge_valid(challenge: str) -> bool:
-    return len(challenge) == CHALLENGE_LENGTH and all(
-        c.isascii() and (c.isalnum() or c in "-_") for c in challenge
-    )
-
-
-def _challenge_key(challenge: str) -> str:
-    return f"chats:handoff-challenge:{challenge}"
-
-
-def handoff_challenge_store(challenge: str, code: str) -> None:
-    """Leave ``code`` for the window that holds the verifier of ``challenge``."""
-    if challenge_valid(challenge):
-        cache.set(_challenge_key(challenge), code, timeout=HANDOFF_TTL)
-
-
-def handoff_challenge_claim(verifier: str) -> str | None:
-    """Return the code left for ``verifier``'s challenge, once."""
-    if not 43 <= len(verifier) <= 128:
-        return None
-    key = _challenge_key(challenge_of(verifier))
-    code = cache.get(key)
-    if code is None or not cache.delete(key):
-        return None
-    return str(code)

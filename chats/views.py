@@ -100,10 +100,7 @@ def handoff_page(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRe
     visitor = principal_from_session(request, audience=Audience.VISITOR)
     code = ""
     if isinstance(visitor, Visitor) and visitor.site_id == site.pk:
-        challenge = request.GET.get("challenge", "")
-        code = visitor_handoff_mint(
-            site=site, campaign=campaign, visitor=visitor, challenge=challenge
-        )
+        code = visitor_handoff_mint(site=site, campaign=campaign, visitor=visitor)
     response = render(
         request,
         "chats/handoff.html",
@@ -249,7 +246,6 @@ def api_redeem(request: HttpRequest, window: _Window, body: dict[str, Any]) -> d
         campaign=window.campaign,
         credential=window.credential,
         code=str(body.get("code", "")),
-        verifier=str(body.get("verifier", "")),
     )
     window.visitor = visitor
     return _state(window, credential)

@@ -126,7 +126,11 @@ def shop(request: HttpRequest) -> HttpResponse:
         "site_id": SITE_ID,
         "host_token": visitor_token("hana"),
     }
-    return render(request, "devidp/shop.html", context)
+    response = render(request, "devidp/shop.html", context)
+    # Django's default COOP (same-origin) would cut the sign-in popup off
+    # from the chat window; a host page must allow its popups their opener.
+    response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
+    return response
 
 
 @never_cache

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from campaigns.models import Campaign, Visitor
 from chats.selectors import campaign_get_active
 from chats.services import visitor_handoff_mint
-from chats.tokens import challenge_valid
 from sso.jwt.flows import RETURN_TO, url_with_params
 from sso.jwt.selectors import jwt_settings_get_enabled
 from sso.jwt.verify import jwt_subject, verify_site_jwt
@@ -58,15 +57,8 @@ def _site_and_campaign(site_id: int, campaign_id: str | None) -> tuple[Site, Cam
     return site, campaign
 
 
-def handoff_page_url(site: Site, campaign: Campaign, challenge: str = "") -> str:
-    url = reverse("chats:handoff", kwargs={"site_id": site.site_id, "campaign_id": campaign.pk})
-    return url_with_params(url, challenge=challenge) if challenge_valid(challenge) else url
-
-
-def _challenge(request: HttpRequest) -> str:
-    """The window's PKCE-style challenge, carried through the popup's URLs."""
-    challenge = request.GET.get("challenge", "")
-    return challenge if challenge_valid(challenge) else ""
+def handoff_page_url(site: Site, campaign: Campaign) -> str:
+    return reverse("chats:handoff", kwargs={"site_id": site.site_id, "campaign_id": campaign.pk})
 
 
 def _with_headers(response: HttpResponse) -> HttpResponse:
@@ -82,8 +74,7 @@ def visitor_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
     site = None
     try:
         site, campaign = _site_and_campaign(site_id, request.GET.get("campaign"))
-        challenge = _challenge(request)
-        return_to = handoff_page_url(site, campaign, challenge)
+        return_to = handoff_page_url(site, campaign)
         if campaign.visitor_sso == Protocol.JWT:
             config = jwt_settings_get_enabled(site=site, audience=Audience.VISITOR)
             if config is None or not config.login_url:
@@ -91,10 +82,7 @@ def visitor_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
             callback = request.build_absolute_uri(
                 reverse("sso:visitor-jwt", kwargs={"site_id": site.site_id})
             )
-            params = {"campaign": str(campaign.pk)}
-            if challenge:
-                params["challenge"] = challenge
-            callback = url_with_params(callback, **params)
+            callback = url_with_params(callback, campaign=str(campaign.pk))
             target = url_with_params(config.login_url, **{RETURN_TO: callback})
             return _with_headers(HttpResponseRedirect(target))
         for starter in STARTERS:
@@ -146,7 +134,7 @@ def visitor_jwt_callback(request: HttpRequest, site_id: int) -> HttpResponse:
         if campaign.visitor_sso != Protocol.JWT:
             raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site, protocol=Protocol.JWT)
         identity = _visitor_identity(site, data.get("jwt"))
-        return_to = handoff_page_url(site, campaign, _challenge(request))
+        return_to = handoff_page_url(site, campaign)
         result = sign_in(request, identity=identity, return_to=return_to)
         visitor = result.principal
         if not isinstance(visitor, Visitor):  # pragma: no cover - sign_in's contract

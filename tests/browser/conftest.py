@@ -115,7 +115,8 @@ class ShopHandler(BaseHTTPRequestHandler):
                 site=escape(query["site"]),
                 campaign=escape(query["campaign"]),
             )
-            self._send(200, page)
+            headers = {"Cross-Origin-Opener-Policy": "same-origin"} if "coop" in query else {}
+            self._send(200, page, **headers)
         elif url.path == "/login":
             back = query.get("return_to", "")
             links = {w: urlencode({"who": w, "return_to": back}) for w in ("vip", "basic")}

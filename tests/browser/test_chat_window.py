@@ -273,3 +273,21 @@ def test_a_reload_of_the_shop_page_keeps_the_chat(visitor_context: Any, world: W
     expect(frame.locator(".msg.visitor")).to_have_text("First message")
     expect(frame.locator("#conversation")).to_be_visible()
     assert Chat.objects.count() == 1
+
+
+def test_a_popup_cut_off_by_the_host_pages_coop_hands_nothing_over(
+    visitor_context: Any, world: World, screenshot: Shot
+) -> None:
+    page, frame = open_window(visitor_context, world.shop_url(world.required, coop="1"))
+    with page.expect_popup() as popup_info:
+        frame.locator("#signin-button").click()
+    popup = popup_info.value
+    popup.wait_for_load_state()
+    assert popup.evaluate("() => window.opener === null")
+    popup.locator("#as-vip").click()
+
+    expect(popup.locator("#no-opener")).to_be_visible()
+    screenshot(popup, "coop-severed-popup")
+    expect(frame.locator("#intro")).to_be_visible()
+    expect(frame.locator("#who")).to_have_text("")
+    assert not Chat.objects.exists()

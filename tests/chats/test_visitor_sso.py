@@ -17,7 +17,6 @@ from django.test import Client
 
 from campaigns.models import Visitor
 from chats.models import Chat
-from chats.tokens import challenge_of
 from mapping.models import FieldMapping, Target
 from sso.jwt.models import JwtSettings
 from sso_site.signin.keys import session_key_for
@@ -322,43 +321,3 @@ def test_handoff_page_gives_no_code_for_another_sites_campaign(client: Client, c
         client.get(f"/chat/{ctx.site.site_id}/{ctx.campaigns.none.pk}/signed-in/").status_code
         == 200
     )
-
-
-def test_without_an_opener_the_window_claims_the_sign_in_with_its_verifier(
-    client: Client, ctx: Ctx
-) -> None:
-    campaign = ctx.campaigns.optional
-    window = WindowClient(Client(), campaign)
-    window.post("start/", {"survey": {}})
-    verifier = "v" * 20 + "erifier-known-only-to-the-window-" + "x" * 10
-    challenge = challenge_of(verifier)
-
-    start = client.get(
-        f"/sso/{ctx.site.site_id}/visitor/login/",
-        {"campaign": campaign.pk, "challenge": challenge},
-    )
-    callback = parse_qs(urlsplit(start["Location"]).query)["return_to"][0]
-    assert parse_qs(urlsplit(callback).query)["challenge"] == [challenge]
-    signed_in = client.get(
-        urlsplit(callback).path + "?" + urlsplit(callback).query + "&jwt=" + make_jwt()
-    )
-    assert f"challenge={challenge}" in signed_in["Location"]
-    assert window.post("redeem/", {"verifier": verifier}).json() == {"error": "pending"}
-
-    assert client.get(signed_in["Location"]).status_code == 200
-    stranger = WindowClient(Client(), campaign)
-    assert stranger.post("redeem/", {"verifier": challenge}).status_code == 404
-    claimed = window.post("redeem/", {"verifier": verifier})
-
-    assert claimed.status_code == 200
-    assert claimed.json()["visitor"] == {"name": "Vera Visitor"}
-    assert Chat.objects.get().visitor == Visitor.objects.get()
-    assert window.post("redeem/", {"verifier": verifier}).status_code == 404
-
-
-def test_a_malformed_challenge_is_dropped(client: Client, ctx: Ctx) -> None:
-    start = client.get(
-        f"/sso/{ctx.site.site_id}/visitor/login/",
-        {"campaign": ctx.campaigns.none.pk, "challenge": "<script>"},
-    )
-    assert "challenge" not in parse_qs(urlsplit(start["Location"]).query)["return_to"][0]
