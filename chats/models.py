@@ -50,12 +50,14 @@ class Chat(SiteOwned):
 
 
 class Message(SiteOwned):
-    """A line of a chat, from the visitor, an agent or the system."""
+    """A line of a chat, from the visitor, an agent or the system; notes are
+    for agents only (the visitor's window never receives them)."""
 
     class Sender(models.TextChoices):
         VISITOR = "visitor", "Visitor"
         AGENT = "agent", "Agent"
         SYSTEM = "system", "System"
+        NOTE = "note", "Note for agents"
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")

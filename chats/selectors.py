@@ -47,9 +47,14 @@ def chats_open(*, site: Site) -> QuerySet[Chat]:
     )
 
 
-def messages_after(*, site: Site, chat: Chat, after: int = 0) -> list[Message]:
-    """Return ``chat``'s messages with a pk above ``after``."""
-    return list(Message.objects.for_site(site).filter(chat=chat, pk__gt=after).order_by("pk")[:200])
+def messages_after(
+    *, site: Site, chat: Chat, after: int = 0, for_visitor: bool = False
+) -> list[Message]:
+    """Return ``chat``'s messages with a pk above ``after`` (no notes for the visitor)."""
+    messages = Message.objects.for_site(site).filter(chat=chat, pk__gt=after)
+    if for_visitor:
+        messages = messages.exclude(sender=Message.Sender.NOTE)
+    return list(messages.order_by("pk")[:200])
 
 
 def signin_request_pending(*, site: Site, chat: Chat) -> bool:

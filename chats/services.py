@@ -132,9 +132,11 @@ def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
         fulfilled_at=timezone.now()
     )
     text = f"The visitor signed in as {visitor}."
-    if new_group != old_group:
-        text += f" Routing moved the chat from group {old_group} to {new_group}."
     message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=text)
+    if new_group != old_group:
+        # Routing is the agents' business: a note the visitor does not see.
+        note = f"Routing moved the chat from group {old_group} to {new_group}."
+        message_post(site=site, chat=chat, sender=Message.Sender.NOTE, text=note)
     return chat
 
 

@@ -223,7 +223,7 @@ def api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dic
     chat = _chat_or_refuse(window)
     after = request.GET.get("after", "0")
     messages = messages_after(
-        site=window.site, chat=chat, after=int(after) if after.isdigit() else 0
+        site=window.site, chat=chat, after=int(after) if after.isdigit() else 0, for_visitor=True
     )
     return {
         "status": chat.status,

@@ -232,6 +232,8 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     expect(console.locator("#signin-request-button")).to_be_hidden()
     expect(console.locator("#survey")).to_contain_text("What is your question about?")
     expect(console.locator("#messages")).to_contain_text("moved the chat from group general to vip")
+    expect(frame.locator("#messages")).to_contain_text("The visitor signed in as Vera VIP.")
+    expect(frame.locator("#messages")).not_to_contain_text("moved the chat")
     screenshot(console, "agent-3-signed-in-panel")
     screenshot(page, "agent-4-visitor-after")
     # Every message shows once, in both windows.

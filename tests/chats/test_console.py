@@ -105,7 +105,11 @@ def test_agent_and_visitor_exchange_messages_and_the_sign_in_request(
     chat_attach_visitor(site=agent.site, chat=chat, visitor=visitor)
     panel = console.get(f"/console/chats/{chat.pk}/poll/").json()
 
-    assert window.get("poll/").json()["signin_requested"] is False
+    visitor_view = window.get("poll/").json()
+    assert visitor_view["signin_requested"] is False
+    assert "The visitor signed in as Vera Visitor." in str(visitor_view["messages"])
+    assert "moved the chat" not in str(visitor_view["messages"])  # the note is the agents'
+    assert panel["messages"][-1]["sender"] == "note"
     assert panel["chat"]["signed_in"] is True
     assert panel["chat"]["group"] == "vip"
     assert {"label": "Membership level", "value": "VIP"} in panel["panel"]

@@ -85,8 +85,11 @@ def test_signing_in_mid_chat_reroutes_and_tells_the_agent(
     assert not SignInRequest.objects.filter(fulfilled_at__isnull=True).exists()
     last = Message.objects.filter(chat=chat).last()
     assert last is not None
-    assert last.sender == Message.Sender.SYSTEM
+    assert last.sender == Message.Sender.NOTE  # for agents only
     assert "moved the chat from group general to vip" in last.text
+    told = Message.objects.filter(chat=chat, sender=Message.Sender.SYSTEM).last()
+    assert told is not None
+    assert told.text == "The visitor signed in as Vera Visitor."
     with pytest.raises(ChatRefusedError):
         signin_request_create(site=site, chat=chat, agent=agent)
 
