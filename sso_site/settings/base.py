@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "campaigns",
     "mapping",
     "console",
+    "sso.jwt",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,14 @@ REST_FRAMEWORK = {
 # The SSO layer.
 SSO_SITE_COOKIE = "sso_site_id"  # remembers the site ID on the agent login page
 SSO_DEFAULT_SESSION_LIFETIME = 8 * 3600
+# JWKS documents of JWT sites: fetch timeout, cache TTL, least interval
+# between refetches on an unknown kid; plain http and private addresses
+# (loopback, LAN, link-local) only for tests and demos.
+SSO_JWKS_TIMEOUT_SECONDS = 3.0
+SSO_JWKS_CACHE_SECONDS = 900
+SSO_JWKS_REFETCH_SECONDS = 60
+SSO_JWKS_ALLOW_HTTP = False
+SSO_JWKS_ALLOW_PRIVATE = False
 
 LOGGING = {
     "version": 1,

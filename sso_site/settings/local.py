@@ -9,3 +9,4 @@ DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"
 SSO_DEMO = True
 INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
+SSO_JWKS_ALLOW_HTTP = SSO_JWKS_ALLOW_PRIVATE = True  # JWKS from a local server

@@ -31,3 +31,4 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SSO_DEMO = True
 INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
+SSO_JWKS_ALLOW_HTTP = SSO_JWKS_ALLOW_PRIVATE = True  # JWKS from a local server

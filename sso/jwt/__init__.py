@@ -1,0 +1,1 @@
+"""Agent SSO over JWT: per-site settings, key loading, verification, callback."""

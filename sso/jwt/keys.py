@@ -1,0 +1,255 @@
+"""Verification keys of a site: loaded once per configuration, not per request.
+
+PEM keys and the decrypted shared secret are cached in-process, keyed by the
+stored values themselves, so an edit in the admin takes effect at once while
+an unchanged configuration never loads a key twice (PEM parsing costs more
+than a whole verification). A JWKS document is shared by all app servers
+through Django's cache (Redis) with a TTL; each process parses a given
+document once. An unknown ``kid`` triggers one refetch, rate-limited per URL,
+so a rotation at the customer is picked up without letting forged ``kid``
+values turn us into a request amplifier against their server.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import logging
+import socket
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from django.conf import settings
+from django.core.cache import cache
+
+from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
+from sso.jwt.secret_store import secret_decrypt
+
+logger = logging.getLogger(__name__)
+
+JWKS_MAX_BYTES = 256 * 1024
+JWKS_STALE_SECONDS = 24 * 3600
+
+
+class JwksUnavailableError(Exception):
+    """The JWKS document could not be fetched or read."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationKey:
+    """A key ready for ``jwt.decode``; ``kid`` is "" when it has none."""
+
+    kid: str
+    key: Any
+
+
+def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey, ...]:
+    """Return the keys of ``config`` that may have signed a token with ``kid``.
+
+    Raise JwksUnavailableError when a JWKS URL is configured but cannot be
+    read. An empty result means no key fits: the token is refused.
+    """
+    if config.jwks_url:
+        keys = _jwks_keys(config.jwks_url, config.algorithm)
+        if kid and not _select(keys, kid) and _refetch_allowed(config.jwks_url):
+            logger.info("jwks: unknown kid, refetching site=%s", config.site.site_id)
+            keys = _jwks_keys(config.jwks_url, config.algorithm, refresh=True)
+    else:
+        keys = _static_keys(
+            config.algorithm,
+            config.secret_encrypted,
+            config.public_key,
+            config.public_key_id,
+            config.next_public_key,
+            config.next_public_key_id,
+        )
+    return _select(keys, kid)
+
+
+def jwks_problem(url: str, algorithm: str) -> str:
+    """Fetch ``url`` now; return why it serves no usable key, or "" if it does."""
+    try:
+        keys = _jwks_parse(_jwks_fetch(url), algorithm)
+    except JwksUnavailableError as exc:
+        return f"The JWKS could not be fetched: {exc}."
+    if not keys:
+        return f"The JWKS at this URL holds no {algorithm} signing key."
+    return ""
+
+
+def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
+    # A token naming a kid gets the key of that kid; keys configured without
+    # an ID accept any. A token without a kid may have been signed by any key
+    # (at most two are active at once, so trying each costs little).
+    if not kid:
+        return keys
+    named = tuple(k for k in keys if k.kid == kid)
+    return named or tuple(k for k in keys if not k.kid)
+
+
+@lru_cache(maxsize=512)
+def _static_keys(
+    algorithm: str,
+    secret_encrypted: str,
+    public_key: str,
+    public_key_id: str,
+    next_public_key: str,
+    next_public_key_id: str,
+) -> tuple[VerificationKey, ...]:
+    if algorithm == Algorithm.HS256:
+        raw = secret_decrypt(secret_encrypted) if secret_encrypted else None
+        return (VerificationKey("", raw.encode()),) if raw else ()
+    keys = []
+    for pem, kid in ((public_key, public_key_id), (next_public_key, next_public_key_id)):
+        if pem.strip():
+            try:
+                keys.append(VerificationKey(kid, load_pem_public_key(pem.strip().encode())))
+            except (ValueError, TypeError):  # saved past validation somehow: skip it
+                logger.warning("jwt: unusable public key kid=%s", kid[:64])
+    return tuple(keys)
+
+
+def _cache_key(url: str, what: str) -> str:
+    return f"sso:jwks:{what}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
+
+
+class _Store:
+    """Django's cache, shared by all app servers; while it is unreachable, a
+    per-process stand-in with the same expiry, so that a Redis outage
+    neither breaks JWKS sign-ins nor turns each one into a fetch from the
+    customer's server.
+    """
+
+    def __init__(self) -> None:
+        self._local: dict[str, tuple[float, Any]] = {}
+
+    def get(self, key: str) -> Any:
+        try:
+            return cache.get(key)
+        except Exception:  # any cache backend error: fall back
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            expires, value = self._local.get(key, (0.0, None))
+            return value if expires > time.monotonic() else None
+
+    def set(self, key: str, value: Any, *, timeout: float) -> None:
+        self._local[key] = (time.monotonic() + timeout, value)
+        try:
+            cache.set(key, value, timeout=timeout)
+        except Exception:  # any cache backend error: the local copy serves
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+
+    def add(self, key: str, value: Any, *, timeout: float) -> bool:
+        try:
+            return bool(cache.add(key, value, timeout=timeout))
+        except Exception:  # any cache backend error: fall back
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            expires, _ = self._local.get(key, (0.0, None))
+            if expires > time.monotonic():
+                return False
+            self._local[key] = (time.monotonic() + timeout, value)
+            return True
+
+
+_store = _Store()
+
+
+def _refetch_allowed(url: str) -> bool:
+    interval = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
+    return _store.add(_cache_key(url, "refetch"), 1, timeout=interval)
+
+
+def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[VerificationKey, ...]:
+    text = None if refresh else _store.get(_cache_key(url, "doc"))
+    if text is None:
+        try:
+            text = _jwks_fetch(url)
+        except JwksUnavailableError:
+            # The customer's server is down: keep signing agents in with the
+            # last keys it served (a day at most) rather than lock them out.
+            text = _store.get(_cache_key(url, "stale"))
+            if text is None:
+                raise
+            logger.warning("jwks: fetch failed, using the last document for a while")
+            # ... and retry the fetch only after a pause, not on every request.
+            retry = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
+            _store.set(_cache_key(url, "doc"), text, timeout=retry)
+        else:
+            ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
+            _store.set(_cache_key(url, "doc"), text, timeout=ttl)
+            _store.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
+    return _jwks_parse(text, algorithm)
+
+
+def _jwks_fetch(url: str) -> str:
+    problem = jwks_url_problem(url) or _address_problem(url)
+    if problem:
+        raise JwksUnavailableError(problem)
+    timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
+    try:
+        # No redirects: the operator vetted this URL, not wherever it points.
+        with requests.get(
+            url,
+            timeout=timeout,
+            allow_redirects=False,
+            stream=True,
+            headers={"Accept": "application/json"},
+        ) as response:
+            if response.status_code != 200:
+                raise JwksUnavailableError(f"HTTP {response.status_code}")
+            body = response.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise JwksUnavailableError(type(exc).__name__) from exc
+    if len(body) > JWKS_MAX_BYTES:
+        raise JwksUnavailableError("document too large")
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise JwksUnavailableError("not JSON") from exc
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise JwksUnavailableError("no 'keys' list")
+    return json.dumps(document, sort_keys=True)
+
+
+def _address_problem(url: str) -> str:
+    """Return why ``url``'s host may not be fetched, or "" if it may.
+
+    The URL is set by a site's operator, not by us: without this check it
+    would let them make our servers fetch internal addresses (metadata
+    services, admin ports). Resolving here and again in ``requests`` leaves
+    a DNS-rebinding window; a egress proxy is the complete answer.
+    """
+    if getattr(settings, "SSO_JWKS_ALLOW_PRIVATE", False):
+        return ""
+    parts = urlsplit(url)
+    try:
+        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return "host does not resolve"
+    for info in infos:
+        if not ipaddress.ip_address(info[4][0]).is_global:
+            return "host resolves to a non-public address"
+    return ""
+
+
+@lru_cache(maxsize=256)
+def _jwks_parse(text: str, algorithm: str) -> tuple[VerificationKey, ...]:
+    keys = []
+    for jwk in json.loads(text)["keys"]:
+        if not isinstance(jwk, dict) or jwk.get("use", "sig") != "sig":
+            continue
+        if jwk.get("alg", algorithm) != algorithm or jwk.get("kty") == "oct":
+            continue  # never an HMAC key from a URL, never another algorithm
+        try:
+            parsed = jwt.PyJWK(jwk, algorithm)
+        except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
+            logger.warning("jwks: skipping unusable key kid=%s", str(jwk.get("kid", ""))[:64])
+            continue
+        keys.append(VerificationKey(str(jwk.get("kid", "")), parsed.key))
+    return tuple(keys)

@@ -1,0 +1,60 @@
+"""Encryption at rest of the sites' HMAC shared secrets.
+
+HS256 verification needs the raw secret, so it cannot be stored as a hash as
+passwords are. It is stored encrypted (Fernet: AES-128-CBC + HMAC-SHA256) with
+a key derived from ``SECRET_KEY``, which lives outside the database: a leaked
+dump, backup or read-only SQL account yields no usable secret. Keys derived
+from ``SECRET_KEY_FALLBACKS`` still decrypt, so rotating ``SECRET_KEY`` works
+the way it does for Django's signed cookies (save each row again to re-encrypt
+under the new key). The raw value is shown once, when generated, and is never
+rendered again: admin pages show only a fingerprint.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+
+SECRET_BYTES = 32
+_INFO = b"sso.jwt.shared-secret.v1"
+
+
+def _fernet_for(secret_key: str) -> Fernet:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+        secret_key.encode()
+    )
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _fernet() -> MultiFernet:
+    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return MultiFernet([_fernet_for(key) for key in keys])
+
+
+def secret_generate() -> str:
+    """Return a new random shared secret: 32 bytes, URL-safe base64 (43 chars)."""
+    return secrets.token_urlsafe(SECRET_BYTES)
+
+
+def secret_encrypt(raw: str) -> str:
+    """Return ``raw`` encrypted for storage."""
+    return _fernet().encrypt(raw.encode()).decode()
+
+
+def secret_decrypt(stored: str) -> str | None:
+    """Return the raw secret, or None if no current key decrypts it."""
+    try:
+        return _fernet().decrypt(stored.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def secret_fingerprint(raw: str) -> str:
+    """Return a short, non-reversible fingerprint to tell secrets apart."""
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]

@@ -1,0 +1,310 @@
+"""Keys from a JWKS URL served over real HTTP by a local server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jwt
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from sso.jwt.keys import _address_problem, _cache_key
+from sso.jwt.models import JwtSettings
+from sso_site.signin.refusals import RefusalReason
+from tenants.models import Agent, Site
+from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, reason_on_page
+
+
+def jwk(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
+    key: dict[str, Any] = json.loads(algorithm.to_jwk(private_key.public_key()))
+    return {**key, "kid": kid, "use": "sig", "alg": alg}
+
+
+class JwksServer:
+    """A JWKS endpoint on 127.0.0.1 that counts the requests it answers."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.status = 200
+        self.delay = 0.0
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests += 1
+                time.sleep(owner.delay)
+                body = json.dumps(owner.document).encode()
+                self.send_response(owner.status)
+                if owner.status == 302:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)  # the timeout test hangs up first
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> JwksServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[JwksServer]:
+    cache.clear()  # this test run's own Redis database
+    with JwksServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("alg", ["RS256", "ES256"])
+def test_jwks_is_fetched_once_and_cached(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    alg: str,
+) -> None:
+    key = keyring.rsa if alg == "RS256" else keyring.ec
+    jwks_server.document = {"keys": [jwk(key, "k1", alg)]}
+    jwt_configure(site, alg, public_key="", jwks_url=jwks_server.url)
+
+    for _ in range(3):
+        token = jwt_factory(site, alg, headers={"kid": "k1"})
+        assert Client().get(callback_url(site), {"jwt": token}).status_code == 302
+
+    assert jwks_server.requests == 1
+
+
+def test_kid_rotation_on_the_server_is_picked_up_once(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "2025", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    first = jwt_factory(site, headers={"kid": "2025"})
+    assert client.get(callback_url(site), {"jwt": first}).status_code == 302
+
+    # The customer rotates: a new key under a new kid, the old one kept.
+    jwks_server.document = {
+        "keys": [jwk(keyring.rsa, "2025", "RS256"), jwk(keyring.rsa_next, "2026", "RS256")]
+    }
+    rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "2026"})
+    assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
+    assert jwks_server.requests == 2
+
+    # Made-up kids do not make us hammer the customer's server: at most one
+    # refetch per interval, and that one was just spent on the rotation.
+    for kid in ("x1", "x2", "x3"):
+        forged = jwt_factory(site, key=keyring.other_rsa, headers={"kid": kid})
+        response = Client().get(callback_url(site), {"jwt": forged})
+        assert reason_on_page(response) == RefusalReason.JWT_UNKNOWN_KEY
+    assert jwks_server.requests == 2
+    cache.delete(_cache_key(jwks_server.url, "refetch"))  # the interval has passed
+    forged = jwt_factory(site, key=keyring.other_rsa, headers={"kid": "x4"})
+    assert reason_on_page(Client().get(callback_url(site), {"jwt": forged})) == "jwt_unknown_key"
+    assert jwks_server.requests == 3
+
+
+def test_jwks_never_serves_an_hmac_key_or_a_key_of_another_algorithm(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {
+        "keys": [
+            {"kty": "oct", "kid": "k1", "k": "c2VjcmV0"},
+            jwk(keyring.ec, "k1", "ES256"),
+            {**jwk(keyring.rsa, "k1", "RS256"), "use": "enc"},
+        ]
+    }
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    token = jwt_factory(site, headers={"kid": "k1"})
+    assert reason_on_page(client.get(callback_url(site), {"jwt": token})) == "jwt_unknown_key"
+
+
+@pytest.mark.parametrize("failure", ["status_500", "redirect", "not_json", "timeout", "down"])
+def test_unreachable_jwks_is_refused_cleanly(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    jwks_server: JwksServer,
+    settings: Any,
+    failure: str,
+) -> None:
+    settings.SSO_JWKS_TIMEOUT_SECONDS = 0.3
+    url = jwks_server.url
+    if failure == "status_500":
+        jwks_server.status = 500
+    elif failure == "redirect":
+        jwks_server.status = 302
+    elif failure == "not_json":
+        jwks_server.document = ["no", "keys"]  # type: ignore[assignment]
+    elif failure == "timeout":
+        jwks_server.delay = 1.0
+    else:
+        url = "http://127.0.0.1:9/jwks.json"  # discard port: nothing listens
+    jwt_configure(site, public_key="", jwks_url=url)
+
+    response = client.get(callback_url(site), {"jwt": jwt_factory(site, headers={"kid": "k1"})})
+
+    assert response.status_code == 403
+    assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
+
+
+def test_last_jwks_keeps_serving_while_the_server_is_down(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
+
+    jwks_server.status = 503
+    cache.delete(_cache_key(jwks_server.url, "doc"))  # the TTL has run out
+    for _ in range(2):
+        assert Client().get(callback_url(site), {"jwt": jwt_factory(site)}).status_code == 302
+    assert jwks_server.requests == 2  # one failed refetch, then a pause
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/jwks.json",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://10.0.0.8/jwks.json",
+        "https://[::1]/jwks.json",
+        "https://localhost/jwks.json",
+    ],
+)
+def test_jwks_url_on_an_internal_address_is_not_fetched(settings: Any, url: str) -> None:
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    assert _address_problem(url) == "host resolves to a non-public address"
+
+
+def test_the_local_server_itself_is_refused_without_the_test_allowance(
+    client: Client,
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    settings.SSO_JWKS_ALLOW_PRIVATE = False
+    response = client.get(callback_url(site), {"jwt": jwt_factory(site, headers={"kid": "k1"})})
+    assert reason_on_page(response) == RefusalReason.JWKS_UNAVAILABLE
+    assert jwks_server.requests == 0
+
+
+@pytest.mark.parametrize(
+    ("served_alg", "status", "message"),
+    [
+        ("RS256", 200, None),
+        ("ES256", 200, "The JWKS at this URL holds no RS256 signing key."),
+        ("RS256", 404, "The JWKS could not be fetched: HTTP 404."),
+    ],
+)
+def test_admin_checks_a_jwks_url_when_saving(
+    admin_client: Client,
+    site: Site,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    served_alg: str,
+    status: int,
+    message: str | None,
+) -> None:
+    key = keyring.rsa if served_alg == "RS256" else keyring.ec
+    jwks_server.document = {"keys": [jwk(key, "k1", served_alg)]}
+    jwks_server.status = status
+    form = {
+        "site": site.pk,
+        "audience": "agent",
+        "enabled": "on",
+        "login_url": "https://login.shop.example/",
+        "algorithm": "RS256",
+        "jwks_url": jwks_server.url,
+        "max_age": 300,
+        "leeway": 60,
+        "max_token_bytes": 8192,
+        "jit_role": "agent",
+        "mfa_methods": "mfa",
+    }
+    response = admin_client.post("/admin/sso_jwt/jwtsettings/add/", form)
+    if message is None:
+        assert response.status_code == 302
+        assert JwtSettings.objects.filter(site=site, jwks_url=jwks_server.url).exists()
+    else:
+        assert message in response.content.decode()
+        assert not JwtSettings.objects.exists()
+
+
+def test_jwks_sign_in_survives_a_redis_outage(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+
+    for _ in range(2):
+        token = jwt_factory(site, headers={"kid": "k1"})
+        assert Client().get(callback_url(site), {"jwt": token}).status_code == 302
+    assert jwks_server.requests == 1  # the process kept the document itself
+
+    jwks_server.document["keys"].append(jwk(keyring.rsa_next, "k2", "RS256"))
+    rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "k2"})
+    assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
+    assert jwks_server.requests == 2
