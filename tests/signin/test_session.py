@@ -196,6 +196,7 @@ def test_audit_log_keeps_no_control_characters_from_untrusted_input(agent: Agent
         )
     render_refusal(request, refused.value)
 
+    assert refused.value.reason == RefusalReason.BAD_REQUEST
     event = LoginEvent.objects.get()
     assert event.subject == "nobody@a.example"
     assert event.user_agent == "evilagent"
