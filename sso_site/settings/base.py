@@ -51,11 +51,18 @@ INSTALLED_APPS = [
     "campaigns",
     "mapping",
     "console",
+    "djangosaml2",
+    "sso.saml",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # djangosaml2's own session (cookie ``saml_session``): the outstanding
+    # AuthnRequest IDs and the NameID for logout. It must survive the
+    # IdP's cross-site POST, hence SameSite=None, which browsers accept only
+    # with Secure cookies; plain-HTTP development falls back to Lax.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -151,6 +158,8 @@ REST_FRAMEWORK = {
 # The SSO layer.
 SSO_SITE_COOKIE = "sso_site_id"  # remembers the site ID on the agent login page
 SSO_DEFAULT_SESSION_LIFETIME = 8 * 3600
+SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
+SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 
 LOGGING = {
     "version": 1,
