@@ -27,6 +27,7 @@ from sso_site.signin.refusals import RefusalReason, SignInRefused
 
 RESPONSE_MAX_BYTES = 256 * 1024
 _DSIG = "http://www.w3.org/2000/09/xmldsig#"
+_SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 _WEAK_ALGORITHMS = frozenset(
     {
         "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
@@ -41,13 +42,21 @@ _WEAK_ALGORITHMS = frozenset(
 
 
 def response_precheck(
-    encoded: str, *, allow_sha1: bool, allow_unsolicited: bool, outstanding: dict[str, Any]
+    encoded: str,
+    *,
+    acs_url: str,
+    allow_sha1: bool,
+    allow_unsolicited: bool,
+    outstanding: dict[str, Any],
 ) -> str:
     """Check the base64 ``encoded`` SAMLResponse; return its assertion ID.
 
     Raise SignInRefused for a malformed message, a weak algorithm (unless
-    ``allow_sha1``), an InResponseTo naming a request this browser did not
-    start, or an unsolicited response where those are not allowed.
+    ``allow_sha1``), a Destination or Recipient other than ``acs_url``, an
+    InResponseTo naming a request this browser did not start, or an
+    unsolicited response where those are not allowed. These checks read the
+    message before its signature is verified, so they may only refuse;
+    pysaml2 verifies everything again afterwards.
     """
     if len(encoded) > RESPONSE_MAX_BYTES:
         raise SignInRefused(RefusalReason.SAML_MALFORMED, detail={"why": "too large"})
@@ -67,6 +76,16 @@ def response_precheck(
             RefusalReason.SAML_WEAK_ALGORITHM,
             detail={"algorithms": sorted(algorithms & _WEAK_ALGORITHMS)},
         )
+    recipients = {root.get("Destination") or acs_url} | {
+        node.get("Recipient") or acs_url
+        for node in root.iter(f"{{{_SAML}}}SubjectConfirmationData")
+    }
+    if recipients != {acs_url}:
+        # pysaml2 would also refuse, but as an unnamed "unknown error".
+        raise SignInRefused(
+            RefusalReason.SAML_WRONG_RECIPIENT,
+            detail={"recipients": sorted(r[:120] for r in recipients - {acs_url})},
+        )
     in_response_to = root.get("InResponseTo")
     if in_response_to and in_response_to not in outstanding:
         # Even where IdP-initiated sign-in is allowed (pysaml2 would then let
@@ -76,7 +95,7 @@ def response_precheck(
         )
     if not in_response_to and not allow_unsolicited:
         raise SignInRefused(RefusalReason.SAML_UNSOLICITED)
-    assertions = root.findall("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+    assertions = root.findall(f"{{{_SAML}}}Assertion")
     return str(assertions[0].get("ID", "")) if assertions else ""
 
 

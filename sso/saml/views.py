@@ -18,7 +18,7 @@ from saml2.config import SPConfig
 from typing_extensions import override
 
 from sso.saml.checks import refusal_for, response_precheck
-from sso.saml.config import saml_settings_get, sp_config_get
+from sso.saml.config import saml_settings_get, sp_config_get, sp_urls
 from sso.saml.identity import identity_from_session_info, subject_id_remember
 from sso.saml.models import SamlSettings
 from sso_site.signin.identity import SignInResult
@@ -81,6 +81,7 @@ class AgentAcsView(SiteSamlMixin, AssertionConsumerServiceView):  # type: ignore
         try:
             self.assertion_id = response_precheck(
                 request.POST["SAMLResponse"],
+                acs_url=sp_urls(request, site=self.saml.site, audience=self.audience)["acs"],
                 allow_sha1=self.saml.allow_sha1,
                 allow_unsolicited=self.saml.allow_idp_initiated,
                 outstanding=outstanding,
