@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from console.forms import SiteIdForm
 from sso_site.signin.decorators import agent_required
+from sso_site.signin.hooks import LOGOUT_HANDLERS
 from sso_site.signin.session import sign_out
 from tenants.models import SITE_ID_MAX, SITE_ID_MIN, Audience
 
@@ -60,8 +61,15 @@ def agent_login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def agent_logout(request: HttpRequest) -> HttpResponse:
-    """End the agent's session and go back to the sign-in page."""
-    sign_out(request, audience=Audience.AGENT)
+    """End the agent's session, then the IdP's (single logout) where the
+    site's protocol offers it, else go back to the sign-in page.
+    """
+    site = sign_out(request, audience=Audience.AGENT)
+    if site is not None:
+        for handler in LOGOUT_HANDLERS:
+            response = handler(request, site, Audience.AGENT)
+            if response is not None:
+                return response
     return HttpResponseRedirect(reverse("agent-login"))
 
 
