@@ -92,6 +92,7 @@ OPERATOR_PERMISSIONS = {
         "view_loginevent",
     ],
     "campaigns": ["view_campaign", "add_campaign", "change_campaign", "delete_campaign"],
+    "sso_saml": ["view_samlsettings", "add_samlsettings", "change_samlsettings"],
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from sso.saml.models import SamlSettings
@@ -18,6 +19,7 @@ class SamlSettingsAdmin(SiteScopedAdmin):
     with the field named.
     """
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["site", "audience", "enabled", "idp_entity_id", "weak_sha1", "updated_at"]
     list_filter = ["audience", "enabled", "allow_sha1"]
     readonly_fields = ["idp_entity_id_derived", "sp_certificate", "updated_at"]
