@@ -21,7 +21,7 @@ MFA_CONTEXT = "http://schemas.microsoft.com/claims/multipleauthn"
 PASSWORD_CONTEXT = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"  # noqa: S105
 
 
-@dataclass
+@dataclass(frozen=True)
 class DevIdp:
     """An IdP identity: entity ID, endpoints and the key pair it signs with."""
 

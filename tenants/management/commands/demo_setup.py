@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
+from devidp import demo_saml
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
 
@@ -65,6 +66,7 @@ class Command(BaseCommand):
         operator_grant(site=sites[10001], user=operator)
         extra_lines: list[str] = []
         # Protocol demos add themselves here: each returns lines to print.
+        extra_lines += demo_saml.configure(base_url=base_url)
         self._print_welcome(base_url, extra_lines)
 
     def _print_welcome(self, base_url: str, extra_lines: list[str]) -> None:
