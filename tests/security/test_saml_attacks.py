@@ -111,6 +111,11 @@ def _with_dtd(xml: str) -> str:
     return f'<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>{body}'
 
 
+def _plain_doctype(xml: str) -> str:
+    body = xml.split("?>", 1)[-1] if xml.startswith("<?xml") else xml
+    return f"<!DOCTYPE Response>{body}"
+
+
 def _billion_laughs(xml: str) -> str:
     entities = '<!ENTITY l0 "lol">' + "".join(
         f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10)
@@ -222,6 +227,10 @@ def with_dtd_entity(a: Attack) -> str:
     return a.make(a.site, edit=_with_dtd)
 
 
+def with_plain_doctype(a: Attack) -> str:
+    return a.make(a.site, edit=_plain_doctype)
+
+
 def with_billion_laughs(a: Attack) -> str:
     return a.make(a.site, edit=_billion_laughs)
 
@@ -272,6 +281,7 @@ ATTACKS: list[tuple[Callable[[Attack], str], RefusalReason]] = [
     (inactive_agent, R.AGENT_INACTIVE),
     (disabled_site, R.SITE_DISABLED),
     (with_dtd_entity, R.SAML_MALFORMED),
+    (with_plain_doctype, R.SAML_MALFORMED),
     (with_billion_laughs, R.SAML_MALFORMED),
     (not_base64_xml, R.SAML_MALFORMED),
     (relay_state_other_origin, R.UNSAFE_REDIRECT),
