@@ -51,7 +51,7 @@ def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> di
 
 def sp_config_get(request: HttpRequest, *, settings: SamlSettings) -> SPConfig:
     """Return the cached SP configuration for ``settings`` at this host."""
-    key = (settings.site.pk, str(settings.audience), settings.version, request.get_host())
+    key = (settings.site_id, str(settings.audience), settings.version, request.get_host())
     conf = _cache.get(key)
     if conf is None:
         with _lock:

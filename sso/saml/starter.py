@@ -37,6 +37,7 @@ def saml_start(
     settings = saml_settings_get(site=site, audience=audience)
     if settings is None:
         return None
+    settings.site = site
     client = Saml2Client(sp_config_get(request, settings=settings))
     post = settings.sso_binding == SamlSettings.Binding.POST
     session_id, info = client.prepare_for_authenticate(

@@ -43,7 +43,11 @@ class SiteSamlMixin(View):
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
         self.site = site_get_by_public_id(site_id=kwargs["site_id"])
-        self.saml = saml_settings_get(site=self.site, audience=self.audience) if self.site else None
+        self.saml = None
+        if self.site is not None:
+            self.saml = saml_settings_get(site=self.site, audience=self.audience)
+        if self.saml is not None and self.site is not None:
+            self.saml.site = self.site  # already loaded: spare the FK query
 
     def get_sp_config(self, request: HttpRequest) -> SPConfig:
         assert self.saml is not None  # noqa: S101 - dispatch() refused otherwise

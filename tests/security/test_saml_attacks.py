@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import lxml.etree
 import pytest
 from django.test import Client
+from saml2.samlp import STATUS_AUTHN_FAILED
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from devidp.idp import MFA_CONTEXT, PASSWORD_CONTEXT, DevIdp
 from sso.saml.models import SamlSettings
@@ -203,6 +205,22 @@ def other_browsers_request_idp_initiated_allowed(a: Attack) -> str:
     return other_browsers_request(a)
 
 
+def idp_error_status(a: Attack) -> str:
+    """The IdP answers the request with an error status (nobody signed in)."""
+    request_id = sign_in_start(a.client, a.site, a.idp_a)
+    urls = sp_urls(a.site)
+    server = a.idp_a.server([Client().get(urls["metadata"]).content.decode()])
+    error = server.create_error_response(
+        request_id,
+        urls["acs"],
+        (STATUS_AUTHN_FAILED, "wrong password"),
+        sign=True,
+        sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
+    )
+    return base64.b64encode(str(error).encode()).decode()
+
+
 def unsolicited(a: Attack) -> str:
     return a.make(a.site, in_response_to=None)
 
@@ -277,6 +295,7 @@ ATTACKS: list[tuple[Callable[[Attack], str], RefusalReason]] = [
     (other_browsers_request, R.SAML_IN_RESPONSE_TO),
     (other_browsers_request_idp_initiated_allowed, R.SAML_IN_RESPONSE_TO),
     (unsolicited, R.SAML_UNSOLICITED),
+    (idp_error_status, R.SAML_IDP_ERROR),
     (unknown_agent, R.UNKNOWN_AGENT),
     (inactive_agent, R.AGENT_INACTIVE),
     (disabled_site, R.SITE_DISABLED),
