@@ -29,6 +29,7 @@ from tenants.models import Audience, Site
 
 # Small leeway for clocks that are not quite in step, in seconds.
 CLOCK_LEEWAY = 60
+CACHE_MAX = 256
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str, str], SPConfig] = {}
@@ -59,9 +60,12 @@ def sp_config_get(request: HttpRequest, *, settings: SamlSettings) -> SPConfig:
             if conf is None:
                 urls = sp_urls(request, site=settings.site, audience=settings.audience)
                 conf = _build(settings, urls)
-                # Older versions of this site's settings are dead weight.
+                # Older versions of this site's settings are dead weight; and
+                # the cache stays bounded (oldest first) however many sites.
                 for stale in [k for k in _cache if k[:2] == key[:2]]:
                     del _cache[stale]
+                while len(_cache) >= CACHE_MAX:
+                    del _cache[next(iter(_cache))]
                 _cache[key] = conf
     return conf
 
@@ -117,6 +121,14 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
                 "only_use_keys_in_metadata": True,
                 "name_id_format": NAMEID_FORMAT_EMAILADDRESS,
                 "name_id_format_allow_create": False,
+                # Ask for MFA up front where the site requires it; the ACS
+                # still checks the AuthnContextClassRef it gets back.
+                "requested_authn_context": {
+                    "authn_context_class_ref": settings.mfa_context_list,
+                    "comparison": "exact",
+                }
+                if settings.mfa_required
+                else {},
             }
         },
     }

@@ -12,14 +12,20 @@ from django.urls import reverse
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 
-from devidp.idp import DevIdp
+from devidp.idp import MFA_CONTEXT, DevIdp
 from sso.saml.config import saml_settings_get, sp_config_get
 from sso.saml.crypto import InProcessCryptoBackend
 from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.saml.conftest import ResponseFactory, acs_post, sign_in_start, sp_urls
+from tests.sso.saml.conftest import (
+    ResponseFactory,
+    acs_post,
+    saml_settings_create,
+    sign_in_start,
+    sp_urls,
+)
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 
@@ -202,3 +208,17 @@ def test_idp_initiated_single_logout(
 def test_settings_are_per_audience(saml_site: Site, audience: Audience) -> None:
     found = saml_settings_get(site=saml_site, audience=audience)
     assert (found is not None) == (audience == Audience.AGENT)
+
+
+def test_mfa_sites_ask_the_idp_for_the_accepted_contexts(
+    client: Client, site: Site, idp_a: DevIdp
+) -> None:
+    saml_settings_create(site, idp_a, mfa_required=True, mfa_context_refs=MFA_CONTEXT)
+    response = client.get(reverse("sso:agent-login", kwargs={"site_id": site.site_id}))
+    query = parse_qs(urlsplit(response["Location"]).query)
+
+    request = idp_a.server([]).parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+
+    requested = request.message.requested_authn_context
+    assert [ref.text for ref in requested.authn_context_class_ref] == [MFA_CONTEXT]
+    assert requested.comparison == "exact"
