@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models
+from django.forms import ModelForm
 from django.http import HttpRequest
 
 from sso.saml.models import SamlSettings
@@ -67,6 +68,18 @@ class SamlSettingsAdmin(SiteScopedAdmin):
     @admin.display(description="IdP entity ID in use")
     def idp_entity_id_derived(self, obj: SamlSettings) -> str:
         return obj.idp_entity_id
+
+    def save_model(
+        self, request: HttpRequest, obj: SamlSettings, form: ModelForm[Any], change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        if obj.allow_sha1:
+            self.message_user(
+                request,
+                "SHA-1 signatures are accepted for this site: this is weak; "
+                "turn it off as soon as the identity provider signs with SHA-256.",
+                messages.WARNING,
+            )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         readonly = list(super().get_readonly_fields(request, obj))

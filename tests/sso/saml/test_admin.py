@@ -211,3 +211,12 @@ def test_operator_sees_only_own_sites_settings(
     assert reverse("admin:sso_saml_samlsettings_change", args=[mine.pk]) in page
     assert reverse("admin:sso_saml_samlsettings_change", args=[theirs.pk]) not in page
     assert other.status_code in {302, 403, 404}
+
+
+def test_allowing_sha1_is_flagged_weak(admin_client_: Client, site: Site, idp_a: DevIdp) -> None:
+    fields = {"metadata_xml": idp_a.metadata_xml(), "allow_sha1": "on"}
+    response = admin_client_.post(ADD_URL, _form(site, **fields), follow=True)
+
+    assert "SHA-1 signatures are accepted for this site: this is weak" in response.content.decode()
+    listing = admin_client_.get(reverse("admin:sso_saml_samlsettings_changelist"))
+    assert "weak: sha-1 allowed" in listing.content.decode().lower()
