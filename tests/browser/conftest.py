@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.db import connections
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -32,6 +33,10 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        # Connections the test opened while Playwright's loop ran are kept
+        # under that loop's context; close them there, or the test database
+        # cannot be dropped at the end of the run.
+        connections.close_all()
 
 
 @pytest.fixture
