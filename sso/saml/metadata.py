@@ -5,7 +5,10 @@ settings, and generate the SP's own key pair.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
+import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
@@ -14,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from saml2.mdstore import InMemoryMetaData
 
@@ -90,8 +94,32 @@ def idp_metadata_parse(xml: str) -> IdpDescription:
     )
 
 
+def _public_host_check(url: str) -> None:
+    """Raise ValidationError if ``url``'s host resolves to a private,
+    loopback, link-local or reserved address.
+
+    Operators type this URL and the server fetches it: without the check,
+    a tenant could make this server read its own internal network (SSRF).
+    ``SSO_SAML_METADATA_PRIVATE_HOSTS = True`` lifts it (development, tests).
+    """
+    if getattr(django_settings, "SSO_SAML_METADATA_PRIVATE_HOSTS", False):
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise ValidationError(f"The metadata URL's host {host!r} does not resolve.") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise ValidationError(
+                f"The metadata URL's host {host!r} is on a private or reserved network."
+            )
+
+
 def idp_metadata_fetch(url: str) -> str:
     """Return the metadata at ``url``, or raise ValidationError."""
+    _public_host_check(url)
     try:
         response = requests.get(url, timeout=10, stream=True)
         response.raise_for_status()

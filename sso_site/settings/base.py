@@ -159,6 +159,8 @@ REST_FRAMEWORK = {
 SSO_SITE_COOKIE = "sso_site_id"  # remembers the site ID on the agent login page
 SSO_DEFAULT_SESSION_LIFETIME = 8 * 3600
 SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
+# Let operators' IdP metadata URLs point at private networks (off: SSRF).
+SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 
 LOGGING = {

@@ -87,10 +87,24 @@ def admin_client_(db: None) -> Client:
         (
             {"source": "url", "metadata_url": "http://127.0.0.1:9/metadata"},
             "metadata_url",
-            "could not be fetched",
+            "private or reserved network",
+        ),
+        (
+            {"source": "url", "metadata_url": "https://no-such-host.invalid/metadata"},
+            "metadata_url",
+            "does not resolve",
         ),
     ],
-    ids=["broken-xml", "dtd", "no-idp", "no-cert", "bad-cert", "no-url", "unreachable-url"],
+    ids=[
+        "broken-xml",
+        "dtd",
+        "no-idp",
+        "no-cert",
+        "bad-cert",
+        "no-url",
+        "private-url",
+        "unresolvable-url",
+    ],
 )
 def test_admin_refuses_invalid_idp_settings(
     admin_client_: Client, site: Site, fields: dict[str, str], field: str, message: str
@@ -177,9 +191,24 @@ def metadata_server(idp_a: DevIdp) -> Iterator[str]:
     server.shutdown()
 
 
-def test_metadata_url_is_fetched_and_validated_on_save(
-    admin_client_: Client, site: Site, idp_a: DevIdp, metadata_server: str
+def test_metadata_url_on_a_private_network_is_refused(
+    admin_client_: Client, site: Site, metadata_server: str
 ) -> None:
+    response = admin_client_.post(ADD_URL, _form(site, source="url", metadata_url=metadata_server))
+
+    errors = response.context["adminform"].form.errors
+    assert "on a private or reserved network" in " ".join(errors["metadata_url"])
+    assert not SamlSettings.objects.exists()
+
+
+def test_metadata_url_is_fetched_and_validated_on_save(
+    admin_client_: Client,
+    site: Site,
+    idp_a: DevIdp,
+    metadata_server: str,
+    settings: Any,
+) -> None:
+    settings.SSO_SAML_METADATA_PRIVATE_HOSTS = True  # the test server is local
     response = admin_client_.post(ADD_URL, _form(site, source="url", metadata_url=metadata_server))
 
     assert response.status_code == 302
@@ -220,3 +249,14 @@ def test_allowing_sha1_is_flagged_weak(admin_client_: Client, site: Site, idp_a:
     assert "SHA-1 signatures are accepted for this site: this is weak" in response.content.decode()
     listing = admin_client_.get(reverse("admin:sso_saml_samlsettings_changelist"))
     assert "weak: sha-1 allowed" in listing.content.decode().lower()
+
+
+def test_unreachable_metadata_url_is_refused(
+    admin_client_: Client, site: Site, settings: Any
+) -> None:
+    settings.SSO_SAML_METADATA_PRIVATE_HOSTS = True
+    fields = {"source": "url", "metadata_url": "http://127.0.0.1:9/metadata"}
+    response = admin_client_.post(ADD_URL, _form(site, **fields))
+
+    errors = response.context["adminform"].form.errors
+    assert "could not be fetched" in " ".join(errors["metadata_url"])

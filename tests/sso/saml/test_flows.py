@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.etree
@@ -222,3 +223,53 @@ def test_mfa_sites_ask_the_idp_for_the_accepted_contexts(
     requested = request.message.requested_authn_context
     assert [ref.text for ref in requested.authn_context_class_ref] == [MFA_CONTEXT]
     assert requested.comparison == "exact"
+
+
+def _manual_settings(site: Site, idp: DevIdp, *certs: DevIdp, slo: bool = True) -> None:
+    settings = SamlSettings(
+        site=site,
+        source=SamlSettings.Source.MANUAL,
+        idp_entity_id=idp.entity_id,
+        sso_url=idp.sso_url,
+        slo_url=idp.slo_url if slo else "",
+        signing_cert=Path(certs[0].cert_file).read_text(),
+        signing_cert_next=Path(certs[1].cert_file).read_text() if len(certs) > 1 else "",
+    )
+    settings.full_clean()
+    settings.save()
+
+
+@pytest.mark.parametrize("position", ["first", "second"])
+def test_either_of_two_certificates_verifies_during_rotation(
+    client: Client,
+    site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    rogue_idp: DevIdp,
+    saml_response_factory: ResponseFactory,
+    position: str,
+) -> None:
+    # rogue_idp has idp_a's entity ID and a key of its own: the "new" key.
+    certs = (idp_a, rogue_idp) if position == "first" else (rogue_idp, idp_a)
+    _manual_settings(site, idp_a, *certs)
+
+    assert acs_post(client, site, saml_response_factory(site)).status_code == 302
+    client.post(reverse("agent-logout"))
+    rotated = saml_response_factory(site, idp=rogue_idp)
+    assert acs_post(client, site, rotated).status_code == 302
+
+
+def test_logout_without_idp_slo_is_local(
+    client: Client,
+    site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    saml_response_factory: ResponseFactory,
+) -> None:
+    _manual_settings(site, idp_a, idp_a, slo=False)
+    assert acs_post(client, site, saml_response_factory(site)).status_code == 302
+
+    response = client.post(reverse("agent-logout"))
+
+    assert response["Location"] == reverse("agent-login")
+    assert session_key_for(Audience.AGENT) not in client.session
