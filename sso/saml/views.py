@@ -163,6 +163,10 @@ class AgentSlsView(SiteSamlMixin, LogoutView):  # type: ignore[misc]
         if refusal is not None:
             return self.refuse(request, refusal)
         agent = getattr(request, "agent", None)
+        if agent is not None and self.site is not None and agent.site.pk != self.site.pk:
+            # Another site's IdP has no say over this browser's session.
+            wrong = SignInRefused(RefusalReason.WRONG_SITE, site=agent.site, subject=agent.email)
+            return self.refuse(request, wrong)
         response = super().dispatch(request)
         if agent is not None and session_key_for(self.audience) not in request.session:
             audit_record(

@@ -273,3 +273,27 @@ def test_logout_without_idp_slo_is_local(
 
     assert response["Location"] == reverse("agent-login")
     assert session_key_for(Audience.AGENT) not in client.session
+
+
+def test_other_sites_idp_cannot_log_this_session_out(
+    client: Client,
+    saml_site: Site,
+    saml_other_site: Site,
+    agent: Agent,
+    idp_b: DevIdp,
+    saml_response_factory: ResponseFactory,
+) -> None:
+    _signed_in(client, saml_site, saml_response_factory)
+    urls = sp_urls(saml_other_site)
+    server = idp_b.server([client.get(urls["metadata"]).content.decode()])
+    _, logout_request = server.create_logout_request(
+        urls["sls"],
+        urls["metadata"],
+        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=agent.email),
+    )
+    http = server.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), urls["sls"])
+
+    response = client.get(dict(http["headers"])["Location"])
+
+    assert f'id="reason-code">{RefusalReason.WRONG_SITE}<' in response.content.decode()
+    assert session_key_for(Audience.AGENT) in client.session
