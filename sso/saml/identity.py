@@ -44,7 +44,9 @@ def identity_from_session_info(
         site=site,
         kind=REPLAY_KIND,
         value=assertion_id[:255],
-        expires_at=_expiry(assertion_info.get("not_on_or_after")),
+        expires_at=_expiry(
+            assertion_info.get("not_on_or_after"), session_info.get("not_on_or_after")
+        ),
     ):
         raise SignInRefused(RefusalReason.REPLAY, site=site, subject=email, detail=detail)
     if settings.mfa_required:
@@ -84,9 +86,14 @@ def _email(settings: SamlSettings, session_info: dict[str, Any]) -> str:
     return value if "@" in value and len(value) <= 254 else ""
 
 
-def _expiry(not_on_or_after: str | None) -> dt.datetime:
-    leeway = dt.timedelta(seconds=CLOCK_LEEWAY)
-    if not not_on_or_after:
-        return timezone.now() + DEFAULT_ASSERTION_LIFETIME + leeway
-    seconds = calendar.timegm(str_to_time(not_on_or_after))
-    return dt.datetime.fromtimestamp(seconds, tz=dt.UTC) + leeway
+def _expiry(confirmation_end: str | None, conditions_end: int | None) -> dt.datetime:
+    """Return until when the assertion ID must be remembered: past the
+    latest moment pysaml2 could still accept the assertion, plus leeway.
+    """
+    ends = [timezone.now() + DEFAULT_ASSERTION_LIFETIME]
+    if confirmation_end:
+        seconds = calendar.timegm(str_to_time(confirmation_end))
+        ends.append(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+    if conditions_end and conditions_end > 0:
+        ends.append(dt.datetime.fromtimestamp(conditions_end, tz=dt.UTC))
+    return max(ends) + dt.timedelta(seconds=CLOCK_LEEWAY)

@@ -340,6 +340,7 @@ def test_acs_refuses_forgery(
     event = LoginEvent.objects.get()
     assert event.outcome == LoginEvent.Outcome.REFUSED
     assert event.reason == expected_reason
+    assert (event.site, event.protocol) == (saml_site, "saml")
     assert "alice@a.example" not in str(event.detail)
 
 
