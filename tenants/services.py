@@ -105,6 +105,10 @@ OPERATOR_PERMISSIONS = {
         "change_agent",
         "delete_agent",
         "view_loginevent",
+        "view_sitedomain",
+        "add_sitedomain",
+        "change_sitedomain",
+        "delete_sitedomain",
     ],
     "campaigns": [
         "view_campaign",
@@ -123,6 +127,7 @@ OPERATOR_PERMISSIONS = {
         "change_fieldmapping",
         "delete_fieldmapping",
     ],
+    "sso_saml": ["view_samlsettings", "add_samlsettings", "change_samlsettings"],
 }
 
 

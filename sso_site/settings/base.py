@@ -52,11 +52,18 @@ INSTALLED_APPS = [
     "mapping",
     "console",
     "sso.jwt",
+    "djangosaml2",
+    "sso.saml",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # djangosaml2's own session (cookie ``saml_session``): the outstanding
+    # AuthnRequest IDs and the NameID for logout. It must survive the
+    # IdP's cross-site POST, hence SameSite=None, which browsers accept only
+    # with Secure cookies; plain-HTTP development falls back to Lax.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -161,6 +168,10 @@ SSO_JWKS_CACHE_SECONDS = 900
 SSO_JWKS_REFETCH_SECONDS = 60
 SSO_JWKS_ALLOW_HTTP = False
 SSO_JWKS_ALLOW_PRIVATE = False
+SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
+# Let operators' IdP metadata URLs point at private networks (off: SSRF).
+SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
+SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 
 LOGGING = {
     "version": 1,
