@@ -14,6 +14,7 @@ Environment variables:
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -179,4 +180,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pysaml2's schema loader announces every XSD it reads at INFO.
+    "loggers": {"xmlschema": {"level": "WARNING"}},
 }
+
+# pysaml2 imports a cipher mode that cryptography has moved; nothing of ours
+# uses it. Silence that one warning so real ones stay visible.
+warnings.filterwarnings(
+    "ignore", message="CFB has been moved", module=r"saml2\.cryptography\.symmetric"
+)
