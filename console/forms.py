@@ -1,15 +1,45 @@
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
+from tenants.domains import site_get_by_email
 from tenants.models import SITE_ID_MAX, SITE_ID_MIN
 
 
 class SiteIdForm(forms.Form):
-    site_id = forms.IntegerField(
-        label="Site ID",
-        min_value=SITE_ID_MIN,
-        max_value=SITE_ID_MAX,
-        widget=forms.NumberInput(attrs={"autofocus": True, "inputmode": "numeric"}),
-        help_text="The number your administrator gave you, e.g. 10001.",
+    """Find the site by its ID or by the domain of a work email."""
+
+    site_id = forms.CharField(
+        label="Site ID or work email",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "email"}),
+        help_text="The number your administrator gave you (e.g. 10001), or your work email.",
     )
+
+    def clean_site_id(self) -> int:
+        value = str(self.cleaned_data["site_id"]).strip()
+        if value.isdigit():
+            number = int(value)
+            if not SITE_ID_MIN <= number <= SITE_ID_MAX:
+                raise ValidationError(
+                    "A site ID is a number from %(min)s to %(max)s.",
+                    params={"min": SITE_ID_MIN, "max": SITE_ID_MAX},
+                    code="site_id_range",
+                )
+            return number
+        try:
+            validate_email(value)
+        except ValidationError as exc:
+            raise ValidationError(
+                "Enter a site ID (a number) or a work email.", code="invalid"
+            ) from exc
+        site = site_get_by_email(email=value)
+        if site is None:
+            # Same words whether no site or several claim the domain.
+            raise ValidationError(
+                "We could not find your site from this email; enter your site ID instead.",
+                code="unknown_domain",
+            )
+        return site.site_id

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from devidp import chat_demo, jwt_login
+from devidp import chat_demo, jwt_login, views
 
 app_name = "devidp"
 
 urlpatterns: list[URLPattern] = [
     path("jwt/login/", jwt_login.jwt_login, name="jwt-login"),
     path("jwt/logout/", jwt_login.jwt_logged_out, name="jwt-logged-out"),
+    path("metadata/", views.idp_metadata, name="metadata"),
+    path("sso/", views.idp_sso, name="sso"),
+    path("slo/", views.idp_slo, name="slo"),
     path("visitor/login/", chat_demo.visitor_login, name="visitor-login"),
     path("shop/", chat_demo.shop, name="shop"),
 ]

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.options import InlineModelAdmin
 from django.core.exceptions import PermissionDenied
 from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
-from tenants.models import Agent, LoginEvent, Site, SiteOperator, SiteOwned
+from tenants.domains import site_domain_confirm, site_domain_verify_dns
+from tenants.models import Agent, LoginEvent, Site, SiteDomain, SiteOperator, SiteOwned
 from tenants.selectors import sites_operated_by
 from tenants.services import operator_grant
 
@@ -188,3 +189,38 @@ class SiteOperatorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, obj: SiteOperator, form: ModelForm[Any], change: bool
     ) -> None:
         obj.pk = operator_grant(site=obj.site, user=obj.user).pk
+
+
+@admin.register(SiteDomain)
+class SiteDomainAdmin(SiteScopedAdmin):
+    """Email domains a site claims; verified by DNS or by a superuser."""
+
+    list_display = ["domain", "site", "verified_at", "verified_by", "txt_record"]
+    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "verified_by"]
+    search_fields = ["domain"]
+    readonly_fields = ["txt_record", "verified_at", "verified_by"]
+    actions = ["verify_dns", "confirm"]
+
+    @admin.display(description="TXT record to publish at the domain")
+    def txt_record(self, obj: SiteDomain) -> str:
+        return obj.txt_record if obj.pk else "(shown once saved)"
+
+    @admin.action(description="Verify by DNS TXT record")
+    def verify_dns(self, request: HttpRequest, queryset: QuerySet[SiteDomain]) -> None:
+        for claim in queryset:
+            ok = site_domain_verify_dns(claim=claim)
+            level = messages.SUCCESS if ok else messages.WARNING
+            outcome = "verified" if ok else f"not verified: no TXT record {claim.txt_record!r}"
+            self.message_user(request, f"{claim.domain}: {outcome}", level)
+
+    @admin.action(description="Confirm without DNS (superusers only)")
+    def confirm(self, request: HttpRequest, queryset: QuerySet[SiteDomain]) -> None:
+        for claim in queryset:
+            site_domain_confirm(claim=claim, user=request.user)
+        self.message_user(request, f"{queryset.count()} domain(s) confirmed.")
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("confirm", None)
+        return actions

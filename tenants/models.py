@@ -239,3 +239,63 @@ class UsedToken(SiteOwned):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
+
+
+DOMAIN_TXT_PREFIX = "sso-gateway-verification="
+
+
+def _domain_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(24)
+
+
+class SiteDomain(SiteOwned):
+    """An email domain a site claims, so a work email finds the site.
+
+    A claim counts once verified: by a DNS TXT record holding the token, or
+    confirmed by a superuser. An email domain verified for more than one
+    site finds none of them (the site ID is asked for instead).
+    """
+
+    class Method(models.TextChoices):
+        DNS = "dns", "DNS TXT record"
+        SUPERUSER = "superuser", "Confirmed by a superuser"
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(
+        max_length=253, help_text="An email domain, e.g. example.com (lower case, no @)."
+    )
+    token = models.CharField(max_length=64, default=_domain_token, editable=False)
+    verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    verified_by = models.CharField(
+        max_length=10, choices=Method.choices, blank=True, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering: ClassVar = ["domain"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                "site",
+                Lower("domain"),
+                name="site_domain_unique_per_site",
+                violation_error_message="This site already claims this domain.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+    def clean(self) -> None:
+        from django.core.validators import validate_domain_name
+
+        self.domain = self.domain.strip().lower().removeprefix("@")
+        validate_domain_name(self.domain)
+        if "." not in self.domain:
+            raise ValidationError({"domain": "Enter a full domain such as example.com."})
+
+    @property
+    def txt_record(self) -> str:
+        """Return the TXT record value that proves the claim."""
+        return f"{DOMAIN_TXT_PREFIX}{self.token}"

@@ -27,6 +27,21 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _printable(value: Any) -> Any:
+    """Return ``value`` with control characters removed from every string in it.
+
+    Audit fields come from untrusted input (user agents, token claims);
+    PostgreSQL refuses NUL in text and JSON, and the log is read by people.
+    """
+    if isinstance(value, str):
+        return "".join(c for c in value if c.isprintable())
+    if isinstance(value, dict):
+        return {_printable(k): _printable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable(v) for v in value]
+    return value
+
+
 def audit_record(
     request: HttpRequest,
     *,
@@ -45,10 +60,10 @@ def audit_record(
         protocol=protocol or "",
         outcome=outcome,
         reason=reason,
-        subject=subject[:254],
+        subject=_printable(subject)[:254],
         client_ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:USER_AGENT_MAX],
-        detail=detail or {},
+        user_agent=_printable(request.META.get("HTTP_USER_AGENT", ""))[:USER_AGENT_MAX],
+        detail=_printable(detail or {}),
     )
 
 
@@ -90,6 +105,10 @@ OPERATOR_PERMISSIONS = {
         "change_agent",
         "delete_agent",
         "view_loginevent",
+        "view_sitedomain",
+        "add_sitedomain",
+        "change_sitedomain",
+        "delete_sitedomain",
     ],
     "campaigns": [
         "view_campaign",
@@ -108,6 +127,7 @@ OPERATOR_PERMISSIONS = {
         "change_fieldmapping",
         "delete_fieldmapping",
     ],
+    "sso_saml": ["view_samlsettings", "add_samlsettings", "change_samlsettings"],
 }
 
 

@@ -14,6 +14,7 @@ Environment variables:
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -53,11 +54,18 @@ INSTALLED_APPS = [
     "chats",
     "console",
     "sso.jwt",
+    "djangosaml2",
+    "sso.saml",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # djangosaml2's own session (cookie ``saml_session``): the outstanding
+    # AuthnRequest IDs and the NameID for logout. It must survive the
+    # IdP's cross-site POST, hence SameSite=None, which browsers accept only
+    # with Secure cookies; plain-HTTP development falls back to Lax.
+    "djangosaml2.middleware.SamlSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -162,6 +170,10 @@ SSO_JWKS_CACHE_SECONDS = 900
 SSO_JWKS_REFETCH_SECONDS = 60
 SSO_JWKS_ALLOW_HTTP = False
 SSO_JWKS_ALLOW_PRIVATE = False
+SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
+# Let operators' IdP metadata URLs point at private networks (off: SSRF).
+SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
+SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 
 LOGGING = {
     "version": 1,
@@ -169,4 +181,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # pysaml2's schema loader announces every XSD it reads at INFO.
+    "loggers": {"xmlschema": {"level": "WARNING"}},
 }
+
+# pysaml2 imports a cipher mode that cryptography has moved; nothing of ours
+# uses it. Silence that one warning so real ones stay visible.
+warnings.filterwarnings(
+    "ignore", message="CFB has been moved", module=r"saml2\.cryptography\.symmetric"
+)

@@ -41,6 +41,10 @@ def sign_in(
     site = identity.site
     if not site.is_active:
         raise _refused(RefusalReason.SITE_DISABLED, identity)
+    if not identity.subject.isprintable():
+        # NUL and other control characters never belong in an email or an
+        # external ID, and PostgreSQL refuses NUL in a query parameter.
+        raise _refused(RefusalReason.BAD_REQUEST, identity)
     principal: Agent | Visitor
     if identity.audience == Audience.VISITOR:
         redirect_to = redirect_target_check(

@@ -1,4 +1,8 @@
-"""Browser fixtures: headless Debian Chromium (Playwright), the gateway on
+"""Browser fixtures: headless Debian Chromium driven by Playwright.
+
+``browser``/``page``: a plain Chromium for the agent sign-in journeys.
+
+The chat window's tests (``world``, ``visitor_context``...): the gateway on
 pytest-django's live server (``localhost``), and the customer's shop on a
 tiny HTTP server at ``127.0.0.1``: another site, so the chat window is a
 cross-site iframe. Third-party cookies are blocked through the profile's
@@ -28,6 +32,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
+from django.db import connections
 
 from campaigns.models import Campaign
 from chats.models import RoutingRule
@@ -36,9 +41,6 @@ from sso.jwt.models import JwtSettings
 from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Site
 from tests.factories import AgentFactory, CampaignFactory, SiteFactory
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
-
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -62,7 +64,33 @@ PEOPLE = {
     "host": {"external_id": "host-7", "name": "Hana Host", "account": {"level": "VIP"}},
 }
 
-pytestmark = pytest.mark.browser
+
+@pytest.fixture
+def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    # Playwright's sync API runs an event loop in this thread while it is
+    # open; Django's async-safety check would then refuse the test's ORM use.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("chromium is not installed (make setup installs it)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # Connections the test opened while Playwright's loop ran are kept
+        # under that loop's context; close them there, or the test database
+        # cannot be dropped at the end of the run.
+        connections.close_all()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def visitor_jwt(who: str) -> str:
@@ -213,12 +241,14 @@ def playwright() -> Iterator[Any]:
     plain synchronous ones, so Django's async guard is lifted for exactly
     that time, never for other modules or their subprocesses.
     """
+    playwright_sync = pytest.importorskip("playwright.sync_api")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         with playwright_sync.sync_playwright() as p:
             yield p
+            connections.close_all()  # see ``browser``
 
 
 @pytest.fixture

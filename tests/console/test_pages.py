@@ -96,7 +96,7 @@ def test_site_id_form_remembers_the_site_and_starts_its_sso(client: Client, site
     assert int(cookie["max-age"]) >= 180 * 24 * 3600
 
     page = client.get("/agent/login/").content.decode()
-    assert f"Continue to site <strong>{site.site_id}</strong>" in page
+    assert f'<strong id="remembered-site">{site.site_id}</strong>' in page
     assert f'href="/sso/{site.site_id}/agent/login/"' in page
     assert 'name="site_id"' not in client.get("/agent/login/").content.decode()
     assert 'name="site_id"' in client.get("/agent/login/?change=1").content.decode()

@@ -184,3 +184,20 @@ def test_just_in_time_creation_makes_an_agent_only_when_asked(site: Site) -> Non
     created = Agent.objects.get(site=site, email="new@a.example")
     assert result.principal == created
     assert (created.role, created.name) == ("supervisor", "New Person")
+
+
+def test_audit_log_keeps_no_control_characters_from_untrusted_input(agent: Agent) -> None:
+    request = session_request()
+    request.META["HTTP_USER_AGENT"] = "evil\x00agent\r\n"
+    with pytest.raises(SignInRefused) as refused:
+        sign_in(
+            request,
+            identity=identity_for(agent, subject="no\x00body@a.example", reference="j\x00ti"),
+        )
+    render_refusal(request, refused.value)
+
+    assert refused.value.reason == RefusalReason.BAD_REQUEST
+    event = LoginEvent.objects.get()
+    assert event.subject == "nobody@a.example"
+    assert event.user_agent == "evilagent"
+    assert event.detail == {"reference": "jti"}

@@ -67,9 +67,10 @@ class Command(BaseCommand):
         operator_grant(site=sites[10001], user=operator)
         extra_lines: list[str] = []
         # Protocol demos add themselves here: each returns lines to print.
-        from devidp import chat_demo, demo_jwt  # the dev IdP is installed only with SSO_DEMO
+        from devidp import chat_demo, demo_jwt, demo_saml  # installed only with SSO_DEMO
 
         extra_lines += demo_jwt.configure(base_url=base_url)
+        extra_lines += demo_saml.configure(base_url=base_url)
         extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
         self._print_welcome(base_url, extra_lines)
 

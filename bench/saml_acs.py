@@ -1,0 +1,122 @@
+"""Time one SAML ACS request, in-process, on the real database.
+
+``python -m bench.saml_acs [iterations]`` with ``DATABASE_URL``/``REDIS_URL``
+as for the tests (a throw-away ``test_*`` database is created and dropped).
+Each iteration: a browser starts a sign-in, a pysaml2 IdP answers it (not
+timed), then the POST to the ACS is timed: parse, verify the signed
+assertion, replay store, session layer, response. Printed: the median with
+the SP configuration cached (the normal case) and with it rebuilt on every
+request (the cost djangosaml2's default loader pays).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sso_site.settings.test")
+
+
+def main() -> None:
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    iterations = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        cached, queries, parse_ms = _run(iterations, rebuild=False)
+        rebuilt, _, _ = _run(max(iterations // 5, 5), rebuild=True)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+    print(f"SAML ACS request, median of {iterations}: {cached:.1f} ms (SP config cached)")
+    print(f"  of which pysaml2 (client, parse, in-process verify): {parse_ms:.1f} ms")
+    print(f"SAML ACS request, SP config rebuilt per request: {rebuilt:.1f} ms")
+    print(f"SQL statements per ACS request: {queries}")
+
+
+def _run(iterations: int, *, rebuild: bool) -> tuple[float, int, float]:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from sso.saml.config import sp_config_cache_clear
+    from tenants.models import Agent, Site
+    from tests.sso.saml.conftest import _idp, acs_post, saml_settings_create, sign_in_start
+
+    Site.objects.all().delete()
+    site = Site.objects.create(site_id=10001, name="Bench", allowed_origins="")
+    Agent.objects.create(site=site, email="alice@a.example")
+    with tempfile.TemporaryDirectory() as keydir:
+        idp = _idp(Path(keydir), "idp-a")
+        saml_settings_create(site, idp)
+        sp_metadata = Client().get(f"/sso/{site.site_id}/agent/saml/metadata/").content.decode()
+        server = idp.server([sp_metadata])
+        base = "http://testserver/sso/10001/agent/saml"
+        timings = []
+        for _ in range(iterations + 3):
+            client = Client()
+            request_id = sign_in_start(client, site, idp)
+            xml = idp.authn_response(
+                server,
+                sp_entity_id=f"{base}/metadata/",
+                acs_url=f"{base}/acs/",
+                email="alice@a.example",
+                in_response_to=request_id,
+            )
+            encoded = base64.b64encode(xml.encode()).decode()
+            if rebuild:
+                sp_config_cache_clear()
+            start = time.perf_counter()
+            response = acs_post(client, site, encoded)
+            timings.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 302, response.content[:500]
+        # Once more, untimed, counting the SQL queries.
+        client = Client()
+        request_id = sign_in_start(client, site, idp)
+        xml = idp.authn_response(
+            server,
+            sp_entity_id=f"{base}/metadata/",
+            acs_url=f"{base}/acs/",
+            email="alice@a.example",
+            in_response_to=request_id,
+        )
+        encoded = base64.b64encode(xml.encode()).decode()
+        with CaptureQueriesContext(connection) as queries:
+            acs_post(client, site, encoded)
+        parse_ms = _parse_only(site, encoded, request_id, iterations)
+    # The first requests warm caches up.
+    return statistics.median(timings[3:]), len(queries.captured_queries), parse_ms
+
+
+def _parse_only(site: object, encoded: str, request_id: str, iterations: int) -> float:
+    """Print the median of pysaml2's parse and verify alone, cached config."""
+    from django.test import RequestFactory
+    from saml2 import BINDING_HTTP_POST
+    from saml2.client import Saml2Client
+
+    from sso.saml.config import saml_settings_get, sp_config_get
+
+    settings = saml_settings_get(site=site, audience="agent")  # type: ignore[arg-type]
+    assert settings is not None
+    conf = sp_config_get(RequestFactory().get("/"), settings=settings)
+    timings = []
+    for _ in range(iterations):
+        start = time.perf_counter()
+        client = Saml2Client(conf)
+        client.parse_authn_request_response(encoded, BINDING_HTTP_POST, {request_id: ""})
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""The development IdP's pages: pick a demo agent, get a signed assertion.
+
+Demo only: there is no password here, anyone can be anyone. The SP it
+answers must be one of this server's own SAML SPs, found by resolving the
+AuthnRequest's issuer (the SP's metadata URL) on this host.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.test import RequestFactory
+from django.urls import Resolver404, resolve
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from saml2 import BINDING_HTTP_REDIRECT
+from saml2.server import Server
+
+from devidp.demo_saml import dev_idp
+from devidp.idp import MFA_CONTEXT, PASSWORD_CONTEXT, DevIdp
+from tenants.models import Agent
+
+
+def _idp(request: HttpRequest) -> DevIdp:
+    return dev_idp(base_url=request.build_absolute_uri("/").rstrip("/"))
+
+
+def _sp_metadata(request: HttpRequest, entity_id: str) -> tuple[str, int]:
+    """Return the metadata of one of our own SPs and its site ID."""
+    parts = urlsplit(entity_id)
+    if parts.netloc != request.get_host():
+        raise Http404("Unknown service provider")
+    try:
+        match = resolve(parts.path)
+    except Resolver404 as exc:
+        raise Http404("Unknown service provider") from exc
+    if match.url_name != "agent-saml-metadata":
+        raise Http404("Unknown service provider")
+    inner = RequestFactory().get(parts.path, HTTP_HOST=parts.netloc, secure=parts.scheme == "https")
+    response = match.func(inner, *match.args, **match.kwargs)
+    if response.status_code != 200:
+        raise Http404("Service provider not configured")
+    return response.content.decode(), int(match.kwargs["site_id"])
+
+
+@lru_cache(maxsize=32)
+def _server(idp: DevIdp, sp_metadata: str) -> Server:
+    return idp.server([sp_metadata])
+
+
+def idp_metadata(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(_idp(request).metadata_xml(), content_type="text/xml; charset=utf-8")
+
+
+@never_cache
+@csrf_exempt  # the form carries the signed SAMLRequest, not a session
+def idp_sso(request: HttpRequest) -> HttpResponse:
+    """Show the demo site's agents (GET); answer for the one picked (POST)."""
+    data = request.POST if request.method == "POST" else request.GET
+    saml_request = data.get("SAMLRequest", "")
+    relay_state = data.get("RelayState", "")
+    idp = _idp(request)
+    parsed = idp.server([]).parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
+    entity_id = parsed.message.issuer.text
+    sp_metadata, site_id = _sp_metadata(request, entity_id)
+    if request.method != "POST":
+        agents = Agent.objects.filter(site__site_id=site_id, is_active=True).order_by("email")
+        context = {
+            "agents": agents,
+            "site_id": site_id,
+            "saml_request": saml_request,
+            "relay_state": relay_state,
+        }
+        return render(request, "devidp/pick.html", context)
+    email = (request.POST.get("email") or request.POST.get("other_email") or "").strip()
+    server = _server(idp, sp_metadata)
+    acs_url = server.metadata.assertion_consumer_service(entity_id)[0]["location"]
+    xml = idp.authn_response(
+        server,
+        sp_entity_id=entity_id,
+        acs_url=acs_url,
+        email=email,
+        in_response_to=parsed.message.id,
+        authn_context=MFA_CONTEXT if request.POST.get("mfa") else PASSWORD_CONTEXT,
+    )
+    context = {
+        "acs_url": acs_url,
+        "saml_response": base64.b64encode(xml.encode()).decode(),
+        "relay_state": relay_state,
+        "email": email,
+    }
+    return render(request, "devidp/post.html", context)
+
+
+@never_cache
+def idp_slo(request: HttpRequest) -> HttpResponse:
+    """Answer an SP's LogoutRequest: there is no IdP session to end here."""
+    idp = _idp(request)
+    parsed = idp.server([]).parse_logout_request(
+        request.GET.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT
+    )
+    entity_id = parsed.message.issuer.text
+    sp_metadata, _ = _sp_metadata(request, entity_id)
+    server = _server(idp, sp_metadata)
+    response = server.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT])
+    destination = server.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "spsso")[
+        0
+    ]["location"]
+    http = server.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(response),
+        destination,
+        request.GET.get("RelayState", ""),
+        response=True,
+    )
+    return HttpResponseRedirect(dict(http["headers"])["Location"])

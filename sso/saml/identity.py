@@ -1,0 +1,99 @@
+"""From a verified SAML assertion to a ``VerifiedIdentity``: the email, the
+MFA policy and the single use of the assertion.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from djangosaml2.views import _set_subject_id
+from saml2.time_util import str_to_time
+
+from sso.saml.config import CLOCK_LEEWAY
+from sso.saml.models import SamlSettings
+from sso_site.signin.identity import VerifiedIdentity
+from sso_site.signin.refusals import RefusalReason, SignInRefused
+from tenants.models import Audience, Protocol, Site
+from tenants.services import token_consume
+
+REPLAY_KIND = "saml_assertion"
+DEFAULT_ASSERTION_LIFETIME = dt.timedelta(hours=1)
+
+
+def identity_from_session_info(
+    *,
+    site: Site,
+    settings: SamlSettings,
+    session_info: dict[str, Any],
+    assertion_info: dict[str, Any],
+) -> VerifiedIdentity:
+    """Return who the verified assertion names, or raise SignInRefused.
+
+    The assertion ID is consumed here, in the database shared by every app
+    server, before anything else can succeed: a second presentation of the
+    same assertion is a replay even if the first one was refused later.
+    """
+    assertion_id = str(assertion_info.get("assertion_id") or "")
+    detail = {"assertion_id": assertion_id[:80]}
+    email = _email(settings, session_info)
+    if not assertion_id or not token_consume(
+        site=site,
+        kind=REPLAY_KIND,
+        value=assertion_id[:255],
+        expires_at=_expiry(
+            assertion_info.get("not_on_or_after"), session_info.get("not_on_or_after")
+        ),
+    ):
+        raise SignInRefused(RefusalReason.REPLAY, site=site, subject=email, detail=detail)
+    if settings.mfa_required:
+        refs = {str(info[0]) for info in session_info.get("authn_info") or [] if info}
+        if not refs & set(settings.mfa_context_list):
+            raise SignInRefused(
+                RefusalReason.MFA_REQUIRED,
+                site=site,
+                subject=email,
+                detail={**detail, "authn_context": sorted(refs)[:3]},
+            )
+    if not email:
+        raise SignInRefused(RefusalReason.SAML_NO_EMAIL, site=site, detail=detail)
+    return VerifiedIdentity(
+        site=site,
+        audience=Audience(settings.audience),
+        protocol=Protocol.SAML,
+        subject=email,
+        claims=dict(session_info.get("ava") or {}),
+        reference=assertion_id[:80],
+    )
+
+
+def subject_id_remember(request: HttpRequest, *, session_info: dict[str, Any]) -> None:
+    """Keep the NameID in djangosaml2's SAML session, for single logout."""
+    _set_subject_id(request.saml_session, session_info["name_id"])  # type: ignore[attr-defined]
+
+
+def _email(settings: SamlSettings, session_info: dict[str, Any]) -> str:
+    if settings.email_attribute:
+        values = (session_info.get("ava") or {}).get(settings.email_attribute) or []
+        value = str(values[0]) if values else ""
+    else:
+        name_id = session_info.get("name_id")
+        value = str(getattr(name_id, "text", "") or "")
+    value = value.strip()
+    return value if "@" in value and len(value) <= 254 else ""
+
+
+def _expiry(confirmation_end: str | None, conditions_end: int | None) -> dt.datetime:
+    """Return until when the assertion ID must be remembered: past the
+    latest moment pysaml2 could still accept the assertion, plus leeway.
+    """
+    ends = [timezone.now() + DEFAULT_ASSERTION_LIFETIME]
+    if confirmation_end:
+        seconds = calendar.timegm(str_to_time(confirmation_end))
+        ends.append(dt.datetime.fromtimestamp(seconds, tz=dt.UTC))
+    if conditions_end and conditions_end > 0:
+        ends.append(dt.datetime.fromtimestamp(conditions_end, tz=dt.UTC))
+    return max(ends) + dt.timedelta(seconds=CLOCK_LEEWAY)

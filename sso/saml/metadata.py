@@ -1,0 +1,185 @@
+"""IdP metadata: validate pasted or fetched XML, build it from hand-entered
+settings, and generate the SP's own key pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+import defusedxml.ElementTree as SafeET
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
+from saml2.mdstore import InMemoryMetaData
+
+from sso.saml.models import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+
+METADATA_MAX_BYTES = 512 * 1024
+MIN_RSA_BITS = 2048
+PEM_HEADER = "-----BEGIN CERTIFICATE-----"
+
+
+@dataclass(frozen=True, slots=True)
+class IdpDescription:
+    """What the SP needs to know of an IdP, read from valid metadata."""
+
+    entity_id: str
+    sso_urls: tuple[str, ...]
+    certificates: tuple[str, ...]
+
+
+def certificate_check(pem: str, *, label: str = "certificate") -> x509.Certificate:
+    """Return the parsed PEM certificate, or raise ValidationError saying why."""
+    text = pem.strip()
+    if PEM_HEADER not in text:
+        # Metadata carries the bare base64 body; accept it pasted that way too.
+        text = f"{PEM_HEADER}\n{text}\n-----END CERTIFICATE-----"
+    try:
+        cert = x509.load_pem_x509_certificate(text.encode())
+    except ValueError as exc:
+        raise ValidationError(f"The {label} is not a valid PEM X.509 certificate.") from exc
+    key = cert.public_key()
+    if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
+        raise ValidationError(
+            f"The {label} has a {key.key_size}-bit RSA key; at least {MIN_RSA_BITS} bits needed."
+        )
+    return cert
+
+
+def idp_metadata_parse(xml: str) -> IdpDescription:
+    """Return the single IdP described by ``xml``, or raise ValidationError.
+
+    The text is parsed with defusedxml first, so a DTD, an entity or an
+    external reference is refused before pysaml2 reads it.
+    """
+    if len(xml.encode()) > METADATA_MAX_BYTES:
+        raise ValidationError("The metadata is larger than 512 KB.")
+    try:
+        SafeET.fromstring(xml, forbid_dtd=True)
+    except SafeET.ParseError as exc:
+        raise ValidationError(f"The metadata is not well-formed XML: {exc}.") from exc
+    except Exception as exc:  # defusedxml's DTD/entity refusals
+        raise ValidationError(f"The metadata is refused: {type(exc).__name__}.") from exc
+    store = InMemoryMetaData(None, None)
+    try:
+        store.parse(xml)
+    except Exception as exc:
+        raise ValidationError(f"The metadata is not valid SAML metadata: {exc}.") from exc
+    idps = [
+        entity_id for entity_id in list(store.keys()) if "idpsso_descriptor" in store[entity_id]
+    ]
+    if len(idps) != 1:
+        raise ValidationError(f"The metadata must describe one identity provider, not {len(idps)}.")
+    entity_id = idps[0]
+    services = store.service(entity_id, "idpsso_descriptor", "single_sign_on_service") or {}
+    sso = [*services.get(BINDING_HTTP_REDIRECT, []), *services.get(BINDING_HTTP_POST, [])]
+    if not sso:
+        raise ValidationError("The metadata names no SingleSignOnService (Redirect or POST).")
+    certs = tuple(cert for _, cert in store.certs(entity_id, "idpsso", "signing"))
+    if not certs:
+        raise ValidationError("The metadata holds no signing certificate.")
+    for number, cert in enumerate(certs, start=1):
+        certificate_check(cert, label=f"metadata's signing certificate #{number}")
+    return IdpDescription(
+        entity_id=entity_id, sso_urls=tuple(s["location"] for s in sso), certificates=certs
+    )
+
+
+def _public_host_check(url: str) -> None:
+    """Raise ValidationError if ``url``'s host resolves to a private,
+    loopback, link-local or reserved address.
+
+    Operators type this URL and the server fetches it: without the check,
+    a tenant could make this server read its own internal network (SSRF).
+    ``SSO_SAML_METADATA_PRIVATE_HOSTS = True`` lifts it (development, tests).
+    """
+    if getattr(django_settings, "SSO_SAML_METADATA_PRIVATE_HOSTS", False):
+        return
+    host = urlsplit(url).hostname or ""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError as exc:
+        raise ValidationError(f"The metadata URL's host {host!r} does not resolve.") from exc
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise ValidationError(
+                f"The metadata URL's host {host!r} is on a private or reserved network."
+            )
+
+
+def idp_metadata_fetch(url: str) -> str:
+    """Return the metadata at ``url``, or raise ValidationError."""
+    _public_host_check(url)
+    try:
+        response = requests.get(url, timeout=10, stream=True)
+        response.raise_for_status()
+        body = response.raw.read(METADATA_MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise ValidationError(f"The metadata URL could not be fetched: {exc}.") from exc
+    if len(body) > METADATA_MAX_BYTES:
+        raise ValidationError("The metadata is larger than 512 KB.")
+    return bytes(body).decode("utf-8", errors="replace")
+
+
+def _cert_body(pem: str) -> str:
+    lines = [line for line in pem.strip().splitlines() if "-----" not in line]
+    return "".join(line.strip() for line in lines)
+
+
+def idp_metadata_build(
+    *, entity_id: str, sso_url: str, sso_binding: str, slo_url: str, certificates: list[str]
+) -> str:
+    """Return IdP metadata XML for settings entered by hand."""
+    keys = "".join(
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+        f"{escape(_cert_body(cert))}"
+        "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        for cert in certificates
+    )
+    slo = (
+        f"<md:SingleLogoutService Binding={quoteattr(BINDING_HTTP_REDIRECT)} "
+        f"Location={quoteattr(slo_url)}/>"
+        if slo_url
+        else ""
+    )
+    return (
+        '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" '
+        f'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID={quoteattr(entity_id)}>'
+        '<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        f"{keys}{slo}"
+        f"<md:SingleSignOnService Binding={quoteattr(sso_binding)} Location={quoteattr(sso_url)}/>"
+        "</md:IDPSSODescriptor></md:EntityDescriptor>"
+    )
+
+
+def sp_key_pair_generate(*, common_name: str) -> tuple[str, str]:
+    """Return a new RSA-2048 private key and self-signed certificate, in PEM."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64])])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM).decode()

@@ -1,0 +1,199 @@
+"""A real pysaml2 identity provider for each test site, and a factory of
+its responses; keys and certificates are generated at test time.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import lxml.etree
+import pytest
+import xmlsec
+from django.test import Client
+from django.urls import reverse
+from saml2 import BINDING_HTTP_REDIRECT
+
+from devidp.idp import MFA_CONTEXT, DevIdp
+from sso.saml.config import sp_config_cache_clear
+from sso.saml.metadata import sp_key_pair_generate
+from sso.saml.models import SamlSettings
+from tenants.models import Site
+
+SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
+DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+START = object()  # "start a sign-in in this browser and answer its request"
+
+
+def _key_pair(directory: Path, name: str) -> tuple[str, str]:
+    key_pem, cert_pem = sp_key_pair_generate(common_name=name)
+    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
+    key_file.write_text(key_pem)
+    cert_file.write_text(cert_pem)
+    return str(key_file), str(cert_file)
+
+
+@pytest.fixture(scope="session")
+def idp_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("idp-keys")
+
+
+def _idp(directory: Path, name: str) -> DevIdp:
+    key_file, cert_file = _key_pair(directory, name)
+    base = f"https://{name}.example"
+    return DevIdp(
+        entity_id=f"{base}/metadata",
+        sso_url=f"{base}/sso",
+        slo_url=f"{base}/slo",
+        key_file=key_file,
+        cert_file=cert_file,
+    )
+
+
+@pytest.fixture(scope="session")
+def idp_a(idp_key_dir: Path) -> DevIdp:
+    return _idp(idp_key_dir, "idp-a")
+
+
+@pytest.fixture(scope="session")
+def idp_b(idp_key_dir: Path) -> DevIdp:
+    return _idp(idp_key_dir, "idp-b")
+
+
+@pytest.fixture(scope="session")
+def rogue_idp(idp_key_dir: Path, idp_a: DevIdp) -> DevIdp:
+    """Claims idp-a's entity ID but signs with a key of its own."""
+    key_file, cert_file = _key_pair(idp_key_dir, "rogue")
+    return DevIdp(idp_a.entity_id, idp_a.sso_url, idp_a.slo_url, key_file, cert_file)
+
+
+def saml_settings_create(site: Site, idp: DevIdp, **fields: Any) -> SamlSettings:
+    settings = SamlSettings(site=site, source=SamlSettings.Source.XML, **fields)
+    settings.metadata_xml = idp.metadata_xml()
+    settings.full_clean()
+    settings.save()
+    return settings
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sp_cache() -> None:
+    sp_config_cache_clear()
+
+
+@pytest.fixture
+def saml_site(site: Site, idp_a: DevIdp) -> Site:
+    saml_settings_create(site, idp_a)
+    return site
+
+
+@pytest.fixture
+def saml_other_site(other_site: Site, idp_b: DevIdp) -> Site:
+    saml_settings_create(other_site, idp_b)
+    return other_site
+
+
+def sp_urls(site: Site) -> dict[str, str]:
+    kwargs = {"site_id": site.site_id}
+    return {
+        name: f"http://testserver{reverse(f'sso:agent-saml-{name}', kwargs=kwargs)}"
+        for name in ("metadata", "acs", "sls")
+    }
+
+
+def sign_in_start(client: Client, site: Site, idp: DevIdp, query: str = "") -> str:
+    """Start an SP-initiated sign-in in ``client``; return the request's ID."""
+    url = reverse("sso:agent-login", kwargs={"site_id": site.site_id}) + query
+    response = client.get(url)
+    assert response.status_code == 302, response.content[:300]
+    location = response["Location"]
+    assert location.startswith(idp.sso_url)
+    saml_request = parse_qs(urlsplit(location).query)["SAMLRequest"][0]
+    server = idp.server([])
+    request = server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
+    return str(request.message.id)
+
+
+def resign(xml: str, idp: DevIdp, *, sha1: bool = False) -> str:
+    """Sign the (possibly edited) first assertion of ``xml`` again with
+    ``idp``'s key: what an IdP would issue with these contents.
+    """
+    root = lxml.etree.fromstring(xml.encode())
+    assertion = root.find(f"{{{SAML_NS}}}Assertion")
+    old = assertion.find(f"{{{DSIG_NS}}}Signature")
+    if old is not None:
+        assertion.remove(old)
+    c = xmlsec.constants
+    signature = xmlsec.template.create(
+        assertion, c.TransformExclC14N, c.TransformRsaSha1 if sha1 else c.TransformRsaSha256
+    )
+    assertion.insert(1, signature)  # after Issuer, as the schema wants
+    ref = xmlsec.template.add_reference(
+        signature, c.TransformSha1 if sha1 else c.TransformSha256, uri=f"#{assertion.get('ID')}"
+    )
+    xmlsec.template.add_transform(ref, c.TransformEnveloped)
+    xmlsec.template.add_transform(ref, c.TransformExclC14N)
+    xmlsec.template.add_x509_data(xmlsec.template.ensure_key_info(signature))
+    context = xmlsec.SignatureContext()
+    context.register_id(assertion, "ID")
+    context.key = xmlsec.Key.from_file(idp.key_file, c.KeyDataFormatPem)
+    context.key.load_cert_from_file(idp.cert_file, c.KeyDataFormatPem)
+    context.sign(signature)
+    return lxml.etree.tostring(root).decode()
+
+
+ResponseFactory = Callable[..., str]
+
+
+@pytest.fixture
+def saml_response_factory(client: Client, idp_a: DevIdp, idp_b: DevIdp) -> ResponseFactory:
+    """Return ``make(site, **overrides)``: a base64 SAMLResponse for ``site``.
+
+    Overrides: ``email``, ``in_response_to`` (default: start a sign-in in
+    ``client`` and answer it; None for unsolicited), ``idp`` (default: the
+    site's), ``sp_site`` (whose SP the assertion is for), ``acs_url``,
+    ``authn_context``, ``attributes``, ``sign_assertion``, ``edit`` (a
+    function applied to the XML after signing) and ``resign`` (sign again
+    after ``edit``: True, or "sha1").
+    """
+    idps = {10001: idp_a, 10002: idp_b}
+
+    def make(site: Site, **overrides: Any) -> str:
+        idp: DevIdp = overrides.pop("idp", idps.get(site.site_id, idp_a))
+        sp_site: Site = overrides.pop("sp_site", site)
+        in_response_to = overrides.pop("in_response_to", START)
+        if in_response_to is START:
+            in_response_to = sign_in_start(client, site, idps.get(site.site_id, idp_a))
+        urls = sp_urls(sp_site)
+        sp_metadata = Client().get(urls["metadata"]).content.decode()
+        server = idp.server([sp_metadata])
+        edit = overrides.pop("edit", None)
+        again = overrides.pop("resign", False)
+        xml = idp.authn_response(
+            server,
+            sp_entity_id=urls["metadata"],
+            acs_url=overrides.pop("acs_url", urls["acs"]),
+            email=overrides.pop("email", "alice@a.example"),
+            in_response_to=in_response_to,
+            authn_context=overrides.pop("authn_context", MFA_CONTEXT),
+            attributes=overrides.pop("attributes", None),
+            sign_assertion=overrides.pop("sign_assertion", True),
+        )
+        assert not overrides, overrides
+        if edit is not None:
+            xml = edit(xml)
+        if again:
+            xml = resign(xml, idp, sha1=again == "sha1")
+        return base64.b64encode(xml.encode()).decode()
+
+    return make
+
+
+def acs_post(client: Client, site: Site, saml_response: str, relay_state: str = "") -> Any:
+    url = reverse("sso:agent-saml-acs", kwargs={"site_id": site.site_id})
+    data = {"SAMLResponse": saml_response}
+    if relay_state:
+        data["RelayState"] = relay_state
+    return client.post(url, data)
