@@ -22,4 +22,19 @@ urlpatterns = [
     path("<int:site_id>/agent/saml/sls/", saml_views.AgentSlsView.as_view(), name="agent-saml-sls"),
     path("<int:site_id>/visitor/login/", visitor.visitor_login_start, name="visitor-login"),
     path("<int:site_id>/visitor/jwt/", visitor.visitor_jwt_callback, name="visitor-jwt"),
+    path(
+        "<int:site_id>/visitor/saml/acs/",
+        saml_views.VisitorAcsView.as_view(),
+        name="visitor-saml-acs",
+    ),
+    path(
+        "<int:site_id>/visitor/saml/metadata/",
+        saml_views.VisitorMetadataView.as_view(),
+        name="visitor-saml-metadata",
+    ),
+    path(
+        "<int:site_id>/visitor/saml/sls/",
+        saml_views.VisitorSlsView.as_view(),
+        name="visitor-saml-sls",
+    ),
 ]

@@ -39,7 +39,8 @@ def identity_from_session_info(
     """
     assertion_id = str(assertion_info.get("assertion_id") or "")
     detail = {"assertion_id": assertion_id[:80]}
-    email = _email(settings, session_info)
+    visitor = settings.audience == Audience.VISITOR
+    email = _visitor_subject(settings, session_info) if visitor else _email(settings, session_info)
     if not assertion_id or not token_consume(
         site=site,
         kind=REPLAY_KIND,
@@ -58,6 +59,15 @@ def identity_from_session_info(
                 subject=email,
                 detail={**detail, "authn_context": sorted(refs)[:3]},
             )
+    if not email and visitor:
+        # A visitor is keyed by the NameID (or the configured attribute).
+        raise SignInRefused(
+            RefusalReason.MAPPING_FAILED,
+            site=site,
+            audience=Audience.VISITOR,
+            protocol=Protocol.SAML,
+            detail={**detail, "fields": ["external_id"]},
+        )
     if not email:
         raise SignInRefused(RefusalReason.SAML_NO_EMAIL, site=site, detail=detail)
     return VerifiedIdentity(
@@ -73,6 +83,17 @@ def identity_from_session_info(
 def subject_id_remember(request: HttpRequest, *, session_info: dict[str, Any]) -> None:
     """Keep the NameID in djangosaml2's SAML session, for single logout."""
     _set_subject_id(request.saml_session, session_info["name_id"])  # type: ignore[attr-defined]
+
+
+def _visitor_subject(settings: SamlSettings, session_info: dict[str, Any]) -> str:
+    """A visitor's key: the configured attribute's first value, else the NameID."""
+    if settings.email_attribute:
+        values = (session_info.get("ava") or {}).get(settings.email_attribute) or []
+        value = str(values[0]) if values else ""
+    else:
+        value = str(getattr(session_info.get("name_id"), "text", "") or "")
+    value = value.strip()
+    return value if len(value) <= 255 else ""
 
 
 def _email(settings: SamlSettings, session_info: dict[str, Any]) -> str:

@@ -183,3 +183,20 @@ class AgentSlsView(SiteSamlMixin, LogoutView):  # type: ignore[misc]
         if "SAMLResponse" in data and response.status_code < HTTPStatus.BAD_REQUEST:
             return HttpResponseRedirect(reverse("agent-login"))
         return response
+
+
+# Visitor SSO: the same views for a separate SP entity per site (its own
+# metadata URL, ACS and settings row), so an assertion issued for the agent
+# SP never signs a visitor in, nor the reverse. The session layer sends the
+# visitor to the RelayState the visitor login start set: the chat window's
+# handoff page.
+class VisitorAcsView(AgentAcsView):
+    audience = Audience.VISITOR
+
+
+class VisitorMetadataView(AgentMetadataView):
+    audience = Audience.VISITOR
+
+
+class VisitorSlsView(AgentSlsView):
+    audience = Audience.VISITOR
