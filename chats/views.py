@@ -130,7 +130,9 @@ class _Window:
             if credential.visitor_pk
             else None
         )
-        self.chat: Chat | None = chat_get(site=site, pk=credential.chat_pk)
+        chat = chat_get(site=site, pk=credential.chat_pk)
+        # Defence in depth: a token only ever names its own campaign's chat.
+        self.chat: Chat | None = chat if chat and chat.campaign_id == campaign.pk else None
 
 
 def window_api(view: Api) -> Callable[..., HttpResponse]:
