@@ -177,3 +177,18 @@ def test_loader_script_is_served_as_javascript(client: Client) -> None:
     body = response.content.decode()
     assert "signInWithJwt" in body
     assert "postMessage(message, origin)" in body  # never to "*"
+
+
+def test_a_token_naming_another_campaigns_chat_reads_nothing(
+    client: Client, campaigns: Campaigns
+) -> None:
+    other = WindowClient(client, campaigns.optional)
+    other.post("start/", {"survey": {}})
+    other.post("send/", {"text": "optional campaign's words"})
+    chat = Chat.objects.get()
+    forged = WindowClient(
+        client, campaigns.none, token=window_token(campaigns.none, chat_pk=chat.pk)
+    )
+    response = forged.get("poll/")
+    assert response.status_code == 409
+    assert "optional campaign's words" not in response.content.decode()
