@@ -289,6 +289,7 @@ def test_a_popup_cut_off_by_the_host_pages_coop_hands_nothing_over(
     popup.locator("#as-vip").click()
 
     expect(popup.locator("#no-opener")).to_be_visible()
+    expect(popup.locator("#goes-on")).to_be_hidden()
     screenshot(popup, "coop-severed-popup")
     expect(frame.locator("#intro")).to_be_visible()
     expect(frame.locator("#who")).to_have_text("")
