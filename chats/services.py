@@ -96,6 +96,19 @@ def chat_accept(*, site: Site, chat: Chat, agent: Agent) -> Chat:
     return chat
 
 
+@transaction.atomic
+def chat_close(*, site: Site, chat: Chat, agent: Agent) -> Chat:
+    """End ``chat``; the visitor's window says so and may start a new one."""
+    if chat.site_id != site.pk or agent.site_id != site.pk:
+        raise ChatRefusedError("wrong_site")
+    if chat.status != Chat.Status.CLOSED:
+        message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text="The chat has ended.")
+        chat.status = Chat.Status.CLOSED
+        chat.agent = chat.agent or agent
+        chat.save(update_fields=["status", "agent"])
+    return chat
+
+
 def signin_request_create(*, site: Site, chat: Chat, agent: Agent) -> SignInRequest:
     """Ask the guest of ``chat`` to sign in; refused once the visitor is known."""
     if chat.site_id != site.pk or chat.visitor_id is not None:

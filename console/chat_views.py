@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from chats.models import Chat, Message
 from chats.selectors import chat_get, chats_open, messages_after, signin_request_pending
 from chats.selectors import visitor_panel as panel_rows
-from chats.services import ChatRefusedError, chat_accept, message_post, signin_request_create
+from chats.services import (
+    ChatRefusedError,
+    chat_accept,
+    chat_close,
+    message_post,
+    signin_request_create,
+)
 from sso_site.signin.decorators import agent_required
 from tenants.models import Agent
 
@@ -144,3 +150,13 @@ def chat_signin_request(request: HttpRequest, chat_id: int) -> JsonResponse:
     except ChatRefusedError as refused:
         return _refusal(refused)
     return JsonResponse({"status": "sent"})
+
+
+@require_POST
+@agent_required
+def chat_close_view(request: HttpRequest, chat_id: int) -> JsonResponse:
+    """End the chat; it leaves the console's list."""
+    chat = _chat(request, chat_id)
+    agent = _agent(request)
+    chat_close(site=agent.site, chat=chat, agent=agent)
+    return JsonResponse({"chat": chat_summary(chat)})

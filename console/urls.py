@@ -14,6 +14,7 @@ urlpatterns = [
     path("chats/<int:chat_id>/poll/", chat_views.chat_poll, name="chat-poll"),
     path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat-send"),
     path("chats/<int:chat_id>/accept/", chat_views.chat_accept_view, name="chat-accept"),
+    path("chats/<int:chat_id>/close/", chat_views.chat_close_view, name="chat-close"),
     path(
         "chats/<int:chat_id>/signin-request/",
         chat_views.chat_signin_request,

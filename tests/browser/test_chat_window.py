@@ -236,6 +236,11 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     expect(frame.locator("#messages")).not_to_contain_text("moved the chat")
     screenshot(console, "agent-3-signed-in-panel")
     screenshot(page, "agent-4-visitor-after")
+    console.click("#close-button")
+    expect(frame.locator("#ended")).to_be_visible()
+    expect(frame.locator("#composer")).to_be_hidden()
+    screenshot(page, "agent-5-chat-ended")
+
     # Every message shows once, in both windows.
     expect(console.locator("#messages .msg.agent")).to_have_count(1)
     expect(frame.locator(".msg.agent")).to_have_count(1)

@@ -47,6 +47,7 @@ def test_console_lists_only_the_agents_site_chats(
         ("post", "/console/chats/{pk}/send/"),
         ("post", "/console/chats/{pk}/accept/"),
         ("post", "/console/chats/{pk}/signin-request/"),
+        ("post", "/console/chats/{pk}/close/"),
     ],
 )
 def test_an_agent_never_opens_another_sites_chat(
@@ -58,6 +59,7 @@ def test_an_agent_never_opens_another_sites_chat(
     assert "B's secret" not in response.content.decode()
     b_chat.refresh_from_db()
     assert b_chat.agent is None
+    assert b_chat.status == Chat.Status.WAITING
     assert not SignInRequest.objects.exists()
     assert Message.objects.filter(chat=b_chat).count() == 1
 
@@ -116,3 +118,23 @@ def test_agent_and_visitor_exchange_messages_and_the_sign_in_request(
     assert "Internal score" not in str(panel["panel"])
     assert "moved the chat from group general to vip" in panel["messages"][-1]["text"]
     assert console.post(f"/console/chats/{chat.pk}/signin-request/").status_code == 409
+
+
+def test_agent_ends_the_chat_and_the_window_may_start_a_new_one(
+    agent: Agent, signed_in_client: SignedInClient, campaigns: Campaigns
+) -> None:
+    window = WindowClient(Client(), campaigns.none)
+    window.post("start/", {"survey": {}})
+    first = Chat.objects.get()
+    console = signed_in_client(agent)
+
+    assert console.post(f"/console/chats/{first.pk}/close/").status_code == 200
+
+    seen = window.get("poll/").json()
+    assert seen["status"] == "closed"
+    assert seen["messages"][-1]["text"] == "The chat has ended."
+    assert window.post("send/", {"text": "too late"}).json() == {"id": None}
+    assert console.get("/console/chats.json").json()["chats"] == []
+    again = window.post("start/", {"survey": {}})
+    assert again.json()["chat"] != first.pk
+    assert Chat.objects.filter(status="waiting").count() == 1
