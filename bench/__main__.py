@@ -1,9 +1,13 @@
-"""Run every benchmark module in this package (``python -m bench``)."""
+"""Run every benchmark module in this package (``python -m bench``).
+
+Each runs in its own process: they set up Django and databases each their
+own way, and one must not see another's state.
+"""
 
 from __future__ import annotations
 
-import importlib
 import pkgutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -11,14 +15,12 @@ from pathlib import Path
 def main() -> int:
     here = Path(__file__).parent
     names = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
-    if not names:
-        print("no benchmarks found")
-        return 0
+    failed = 0
     for name in names:
         print(f"== bench.{name}", flush=True)
-        module = importlib.import_module(f"bench.{name}")
-        module.main()
-    return 0
+        result = subprocess.run([sys.executable, "-m", f"bench.{name}"], check=False)  # noqa: S603
+        failed += result.returncode != 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -181,8 +181,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    # pysaml2's schema loader announces every XSD it reads at INFO.
-    "loggers": {"xmlschema": {"level": "WARNING"}},
+    # pysaml2 logs every XSD it reads, and every NameID (an email), at INFO.
+    "loggers": {"xmlschema": {"level": "WARNING"}, "saml2": {"level": "WARNING"}},
 }
 
 # pysaml2 imports a cipher mode that cryptography has moved; nothing of ours

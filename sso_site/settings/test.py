@@ -17,7 +17,13 @@ DEBUG = False
 ALLOWED_HOSTS = ["*"]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sso_site")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+# Tests close connections after each request (live-server threads must not
+# keep the test database open); benchmarks set CONN_MAX_AGE as production does.
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0"))
+    )
+}
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 CACHES = {
