@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
-
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import Rule
 from chats.models import Chat, Message, RoutingRule, SignInRequest
@@ -37,14 +35,17 @@ def chat_get(*, site: Site, pk: int | None) -> Chat | None:
     return chat
 
 
-def chats_open(*, site: Site) -> QuerySet[Chat]:
-    """Return ``site``'s waiting and active chats, oldest first."""
-    return (
+def chats_open(*, site: Site, group: str = "") -> list[Chat]:
+    """Return ``site``'s waiting and active chats, those of ``group`` first, oldest first."""
+    chats = list(
         Chat.objects.for_site(site)
         .exclude(status=Chat.Status.CLOSED)
         .select_related("visitor", "campaign", "agent")
         .order_by("created_at")
     )
+    if group:
+        chats.sort(key=lambda chat: chat.group.casefold() != group.casefold())
+    return chats
 
 
 def messages_after(

@@ -58,7 +58,8 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
 @agent_required
 def chats_json(request: HttpRequest) -> JsonResponse:
     """The site's waiting and active chats, for the console's list."""
-    chats = chats_open(site=_agent(request).site)
+    agent = _agent(request)
+    chats = chats_open(site=agent.site, group=agent.department)
     return JsonResponse({"chats": [chat_summary(c) for c in chats]})
 
 

@@ -79,7 +79,7 @@ def agent_logout(request: HttpRequest) -> HttpResponse:
 def console_index(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
     """Show the agent console of the site the session is bound to."""
     agent = request.agent  # type: ignore[attr-defined]
-    chats = chats_open(site=agent.site)
+    chats = chats_open(site=agent.site, group=agent.department)
     return render(
         request, "console/index.html", {"agent": agent, "site": agent.site, "chats": chats}
     )

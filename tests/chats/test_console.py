@@ -138,3 +138,21 @@ def test_agent_ends_the_chat_and_the_window_may_start_a_new_one(
     again = window.post("start/", {"survey": {}})
     assert again.json()["chat"] != first.pk
     assert Chat.objects.filter(status="waiting").count() == 1
+
+
+def test_chats_of_the_agents_group_come_first(
+    agent: Agent, signed_in_client: SignedInClient, campaigns: Campaigns
+) -> None:
+    general = chat_start(site=agent.site, campaign=campaigns.none, visitor=None)
+    vip = chat_start(site=agent.site, campaign=campaigns.none, visitor=None)
+    Chat.objects.filter(pk=vip.pk).update(group="vip")
+    client = signed_in_client(agent)
+    assert [c["id"] for c in client.get("/console/chats.json").json()["chats"]] == [
+        general.pk,
+        vip.pk,
+    ]
+    Agent.objects.filter(pk=agent.pk).update(department="VIP")
+    assert [c["id"] for c in client.get("/console/chats.json").json()["chats"]] == [
+        vip.pk,
+        general.pk,
+    ]
