@@ -62,6 +62,7 @@ PEOPLE = {
     "vip": {"external_id": "vip-1", "name": "Vera VIP", "account": {"level": "VIP"}},
     "basic": {"external_id": "basic-1", "name": "Gus Basic", "account": {"level": "basic"}},
     "host": {"external_id": "host-7", "name": "Hana Host", "account": {"level": "VIP"}},
+    "forger": {"external_id": "vip-1", "name": "Not Vera", "account": {"level": "VIP"}},
 }
 
 
@@ -97,7 +98,9 @@ def visitor_jwt(who: str) -> str:
     now = int(time.time())
     claims = {"iat": now, "exp": now + 120, "jti": uuid.uuid4().hex, **PEOPLE[who]}
     claims["email"] = f"{claims['external_id']}@shop.example"
-    return jwt.encode(claims, VISITOR_SECRET, "HS256")
+    # "forger" signs with a key of its own: the gateway must refuse it.
+    secret = "forged-" + VISITOR_SECRET if who == "forger" else VISITOR_SECRET
+    return jwt.encode(claims, secret, "HS256")
 
 
 SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Outdoor shop</title>

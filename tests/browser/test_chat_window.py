@@ -299,3 +299,20 @@ def test_a_popup_cut_off_by_the_host_pages_coop_hands_nothing_over(
     expect(frame.locator("#intro")).to_be_visible()
     expect(frame.locator("#who")).to_have_text("")
     assert not Chat.objects.exists()
+
+
+def test_a_forged_host_jwt_is_refused_in_the_window(
+    visitor_context: Any, world: World, screenshot: Shot
+) -> None:
+    page, frame = open_window(visitor_context, world.shop_url(world.required, who="forger"))
+    expect(frame.locator("#intro")).to_be_visible()
+
+    page.click("#host-signin")
+
+    expect(frame.locator("#error")).to_have_text(
+        "The sign-in token's signature is not valid. (jwt_bad_signature)"
+    )
+    expect(frame.locator("#intro")).to_be_visible()
+    expect(frame.locator("#who")).to_have_text("")
+    screenshot(page, "jwt-handoff-refused")
+    assert not Chat.objects.exists()
