@@ -57,7 +57,14 @@ def start(client: Client, site: Site, campaign_pk: int, idp: DevIdp) -> tuple[st
 
 
 def response_for(
-    idp: DevIdp, *, site: Site, sp: str, name_id: str, in_response_to: str, acs_of: str = ""
+    idp: DevIdp,
+    *,
+    site: Site,
+    sp: str,
+    name_id: str,
+    in_response_to: str,
+    acs_of: str = "",
+    signed: bool = True,
 ) -> str:
     """A signed response for ``sp``'s entity, sent to ``acs_of``'s ACS (default: its own)."""
     sp_urls = urls(site, sp)
@@ -69,6 +76,7 @@ def response_for(
         email=name_id,
         in_response_to=in_response_to,
         attributes={"mail": [name_id], "displayName": ["Sam Saml"]},
+        sign_assertion=signed,
     )
     return base64.b64encode(xml.encode()).decode()
 
@@ -176,3 +184,46 @@ def test_visitor_saml_not_configured_is_refused(
     )
     assert response.status_code == 403
     assert reason_on_page(response) == RefusalReason.NOT_CONFIGURED
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("unsigned", RefusalReason.SAML_UNSIGNED),
+        ("site disabled", RefusalReason.SITE_DISABLED),
+        ("visitor SAML removed", RefusalReason.NOT_CONFIGURED),
+        ("no SAMLResponse", RefusalReason.BAD_REQUEST),
+    ],
+)
+def test_visitor_acs_refusals(
+    client: Client,
+    site: Site,
+    saml_campaign: Campaigns,
+    idp_a: DevIdp,
+    case: str,
+    reason: RefusalReason,
+) -> None:
+    request_id, relay_state = start(client, site, saml_campaign.required.pk, idp_a)
+    saml_response = response_for(
+        idp_a,
+        site=site,
+        sp="visitor",
+        name_id="sam@shop.example",
+        in_response_to=request_id,
+        signed=case != "unsigned",
+    )
+    data = {"SAMLResponse": saml_response, "RelayState": relay_state}
+    acs = f"/sso/{site.site_id}/visitor/saml/acs/"
+    if case == "site disabled":
+        Site.objects.filter(pk=site.pk).update(is_active=False)
+    elif case == "visitor SAML removed":
+        SamlSettings.objects.filter(audience=Audience.VISITOR).delete()
+    elif case == "no SAMLResponse":
+        data = {"RelayState": relay_state}
+
+    response = client.post(acs, data)
+
+    assert response.status_code == reason.status
+    assert reason_on_page(response) == reason
+    assert session_key_for(Audience.VISITOR) not in client.session
+    assert not Visitor.objects.exists()
