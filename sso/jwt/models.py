@@ -14,6 +14,7 @@ from django.db import models
 from typing_extensions import override
 
 from sso.jwt.secret_store import SECRET_BYTES, secret_decrypt
+from sso.jwt.separation import shared_key_errors
 from tenants.models import Agent, Audience, Site, SiteOwned
 
 RSA_MIN_BITS = 2048
@@ -124,6 +125,8 @@ class JwtSettings(SiteOwned):
             _clean_secret(self, errors)
         else:
             _clean_public_keys(self, errors)
+        for field, messages in shared_key_errors(self).items():
+            errors.setdefault(field, []).extend(messages)
         if self.mfa_required and not self.accepted_amr:
             errors.setdefault("mfa_methods", []).append("List at least one accepted method.")
         if errors:

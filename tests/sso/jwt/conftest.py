@@ -1,19 +1,25 @@
 """JWT fixtures: keys generated at test time, sites configured for each
-algorithm, and ``jwt_factory(site, alg=..., **claims)`` signing with PyJWT.
+algorithm, ``jwt_factory(site, alg=..., **claims)`` signing with PyJWT, and
+``jwks_server``, a JWKS endpoint served over real HTTP on 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from django.core.cache import cache
 from django.test import Client
 
 from sso.jwt.models import JwtSettings
@@ -157,3 +163,58 @@ def reason_on_page(response: Any) -> str:
 
 def session_binding(client: Client) -> Any:
     return client.session.get(session_key_for(Audience.AGENT))
+
+
+def jwk(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
+    algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
+    key: dict[str, Any] = json.loads(algorithm.to_jwk(private_key.public_key()))
+    return {**key, "kid": kid, "use": "sig", "alg": alg}
+
+
+class JwksServer:
+    """A JWKS endpoint on 127.0.0.1 that counts the requests it answers."""
+
+    def __init__(self) -> None:
+        self.document: dict[str, Any] = {"keys": []}
+        self.status = 200
+        self.delay = 0.0
+        self.requests = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                owner.requests += 1
+                time.sleep(owner.delay)
+                body = json.dumps(owner.document).encode()
+                self.send_response(owner.status)
+                if owner.status == 302:
+                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)  # the timeout test hangs up first
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> JwksServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[JwksServer]:
+    cache.clear()  # this test run's own Redis database
+    with JwksServer() as server:
+        yield server

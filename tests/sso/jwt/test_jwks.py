@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
-import threading
-import time
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import jwt
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -19,62 +12,14 @@ from sso.jwt.keys import _address_problem, _cache_key
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
-from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, reason_on_page
-
-
-def jwk(private_key: Any, kid: str, alg: str) -> dict[str, Any]:
-    algorithm = jwt.algorithms.RSAAlgorithm if alg == "RS256" else jwt.algorithms.ECAlgorithm
-    key: dict[str, Any] = json.loads(algorithm.to_jwk(private_key.public_key()))
-    return {**key, "kid": kid, "use": "sig", "alg": alg}
-
-
-class JwksServer:
-    """A JWKS endpoint on 127.0.0.1 that counts the requests it answers."""
-
-    def __init__(self) -> None:
-        self.document: dict[str, Any] = {"keys": []}
-        self.status = 200
-        self.delay = 0.0
-        self.requests = 0
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                owner.requests += 1
-                time.sleep(owner.delay)
-                body = json.dumps(owner.document).encode()
-                self.send_response(owner.status)
-                if owner.status == 302:
-                    self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(body)  # the timeout test hangs up first
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/.well-known/jwks.json"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> JwksServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def jwks_server() -> Iterator[JwksServer]:
-    cache.clear()  # this test run's own Redis database
-    with JwksServer() as server:
-        yield server
+from tests.sso.jwt.conftest import (
+    JwksServer,
+    JwtFactory,
+    Keyring,
+    callback_url,
+    jwk,
+    reason_on_page,
+)
 
 
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])

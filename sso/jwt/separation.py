@@ -1,0 +1,112 @@
+"""Audience separation of a site's JWT keys.
+
+A site's agent and visitor settings are two rows. If both trust the same
+key, a token minted for visitors (issued to anyone who signs in on the
+customer's shop) verifies at the agent callback too, and only ``iss``/``aud``
+checks, which are optional, would tell the two apart. So the two rows of a
+site may never share key material: not the HS256 secret (compared after
+decryption), not a public key (compared by its SubjectPublicKeyInfo DER, so
+a re-wrapped or re-encoded PEM of the same key is still caught), not a JWKS
+URL (compared normalised).
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
+from django.core.exceptions import NON_FIELD_ERRORS
+
+from sso.jwt.secret_store import secret_decrypt
+
+if TYPE_CHECKING:
+    from sso.jwt.models import JwtSettings
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def public_key_der(pem: str) -> bytes | None:
+    """Return the SubjectPublicKeyInfo DER of ``pem``, or None if unreadable."""
+    try:
+        key = load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError):
+        return None
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def jwks_url_normalised(url: str) -> str:
+    """Return ``url`` in a form equal for URLs that name the same document.
+
+    Case of scheme and host, a default port, user info, a fragment, a
+    trailing slash, percent-encoding and query order do not make two URLs
+    different documents here; erring towards "same" only refuses more.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    path = unquote(parts.path).rstrip("/") or "/"
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _secret(config: JwtSettings) -> str | None:
+    if not config.secret_encrypted:
+        return None
+    return secret_decrypt(config.secret_encrypted)
+
+
+def _ders(config: JwtSettings) -> set[bytes]:
+    found = (public_key_der(pem) for pem in (config.public_key, config.next_public_key) if pem)
+    return {der for der in found if der is not None}
+
+
+def shared_key_errors(config: JwtSettings) -> dict[str, list[str]]:
+    """Return the fields of ``config`` whose keys the site's other audience also trusts."""
+    if config.site_id is None:
+        return {}
+    others = type(config).objects.filter(site_id=config.site_id).exclude(audience=config.audience)
+    if config.pk is not None:
+        others = others.exclude(pk=config.pk)
+    errors: dict[str, list[str]] = {}
+    for other in others:
+        for field, what in _shared(config, other):
+            errors.setdefault(field, []).append(
+                f"The {other.get_audience_display().lower()} JWT settings of this site already "
+                f"use this {what}: a token issued for {other.get_audience_display().lower()}s "
+                f"would then be accepted for {config.get_audience_display().lower()}s. "
+                f"Use a separate {what} for each audience."
+            )
+    return errors
+
+
+def _shared(config: JwtSettings, other: JwtSettings) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    # A secret left on a row that has moved to a public-key algorithm is unused.
+    both_hs256 = config.algorithm == other.algorithm == "HS256"
+    mine, theirs = (_secret(config), _secret(other)) if both_hs256 else (None, None)
+    if mine and theirs and hmac.compare_digest(mine.encode(), theirs.encode()):
+        # The secret is no form field: the message goes above the form.
+        found.append((NON_FIELD_ERRORS, "shared secret"))
+    their_ders = _ders(other)
+    for field in ("public_key", "next_public_key"):
+        pem = getattr(config, field)
+        if pem and public_key_der(pem) in their_ders:
+            found.append((field, "public key"))
+    if (
+        config.jwks_url
+        and other.jwks_url
+        and jwks_url_normalised(config.jwks_url) == jwks_url_normalised(other.jwks_url)
+    ):
+        found.append(("jwks_url", "JWKS URL"))
+    return found
