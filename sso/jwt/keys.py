@@ -7,7 +7,9 @@ than a whole verification). A JWKS document is shared by all app servers
 through Django's cache (Redis) with a TTL; each process parses a given
 document once. An unknown ``kid`` triggers one refetch, rate-limited per URL,
 so a rotation at the customer is picked up without letting forged ``kid``
-values turn us into a request amplifier against their server.
+values turn us into a request amplifier against their server. On a cold
+cache a short lock in the shared cache lets one request fetch while the
+others wait for its result (a stampede of sign-ins makes one fetch).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ import hashlib
 import ipaddress
 import json
 import logging
+import secrets
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -27,8 +32,8 @@ import jwt
 import requests
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
-from django.core.cache import cache
 
+from sso.jwt.jwks_cache import store as _store
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
 from sso.jwt.secret_store import secret_decrypt
 
@@ -36,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 JWKS_MAX_BYTES = 256 * 1024
 JWKS_STALE_SECONDS = 24 * 3600
+JWKS_WAIT_STEP_SECONDS = 0.05
 
 
 class JwksUnavailableError(Exception):
@@ -120,46 +126,6 @@ def _cache_key(url: str, what: str) -> str:
     return f"sso:jwks:{what}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
 
 
-class _Store:
-    """Django's cache, shared by all app servers; while it is unreachable, a
-    per-process stand-in with the same expiry, so that a Redis outage
-    neither breaks JWKS sign-ins nor turns each one into a fetch from the
-    customer's server.
-    """
-
-    def __init__(self) -> None:
-        self._local: dict[str, tuple[float, Any]] = {}
-
-    def get(self, key: str) -> Any:
-        try:
-            return cache.get(key)
-        except Exception:  # any cache backend error: fall back
-            logger.warning("jwks: shared cache unavailable, using the process's own")
-            expires, value = self._local.get(key, (0.0, None))
-            return value if expires > time.monotonic() else None
-
-    def set(self, key: str, value: Any, *, timeout: float) -> None:
-        self._local[key] = (time.monotonic() + timeout, value)
-        try:
-            cache.set(key, value, timeout=timeout)
-        except Exception:  # any cache backend error: the local copy serves
-            logger.warning("jwks: shared cache unavailable, using the process's own")
-
-    def add(self, key: str, value: Any, *, timeout: float) -> bool:
-        try:
-            return bool(cache.add(key, value, timeout=timeout))
-        except Exception:  # any cache backend error: fall back
-            logger.warning("jwks: shared cache unavailable, using the process's own")
-            expires, _ = self._local.get(key, (0.0, None))
-            if expires > time.monotonic():
-                return False
-            self._local[key] = (time.monotonic() + timeout, value)
-            return True
-
-
-_store = _Store()
-
-
 def _refetch_allowed(url: str) -> bool:
     interval = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
     return _store.add(_cache_key(url, "refetch"), 1, timeout=interval)
@@ -168,23 +134,65 @@ def _refetch_allowed(url: str) -> bool:
 def _jwks_keys(url: str, algorithm: str, *, refresh: bool = False) -> tuple[VerificationKey, ...]:
     text = None if refresh else _store.get(_cache_key(url, "doc"))
     if text is None:
-        try:
-            text = _jwks_fetch(url)
-        except JwksUnavailableError:
-            # The customer's server is down: keep signing agents in with the
-            # last keys it served (a day at most) rather than lock them out.
-            text = _store.get(_cache_key(url, "stale"))
-            if text is None:
-                raise
-            logger.warning("jwks: fetch failed, using the last document for a while")
-            # ... and retry the fetch only after a pause, not on every request.
-            retry = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
-            _store.set(_cache_key(url, "doc"), text, timeout=retry)
-        else:
-            ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
-            _store.set(_cache_key(url, "doc"), text, timeout=ttl)
-            _store.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
+        # A refresh is rate-limited already (_refetch_allowed); a cold cache
+        # is not, so there one request fetches while the others wait for it.
+        with nullcontext(None) if refresh else _single_fetch(url) as fetched:
+            text = fetched if fetched is not None else _jwks_fetch_and_store(url)
     return _jwks_parse(text, algorithm)
+
+
+@contextmanager
+def _single_fetch(url: str) -> Iterator[str | None]:
+    """Yield the document another request fetched meanwhile, or None.
+
+    None means: fetch it. This request then holds the fetch lock (released
+    on leaving), unless it waited the fetch timeout in vain. When the holder
+    fails and lets go, one of the waiters takes the lock over.
+    """
+    lock = _cache_key(url, "lock")
+    timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
+    deadline = time.monotonic() + timeout
+    while True:
+        token = secrets.token_hex(8)
+        if _store.add(lock, token, timeout=timeout + 1):
+            try:
+                yield None
+            finally:
+                if _store.get(lock) == token:  # not if it expired and was taken over
+                    _store.delete(lock)
+            return
+        while time.monotonic() < deadline:
+            time.sleep(JWKS_WAIT_STEP_SECONDS)
+            text = _store.get(_cache_key(url, "doc"))
+            if text is not None:
+                yield text
+                return
+            if _store.get(lock) is None:
+                break  # the holder failed: try to take over
+        else:
+            logger.warning("jwks: waited %.1fs for another fetch, fetching too", timeout)
+            yield None
+            return
+
+
+def _jwks_fetch_and_store(url: str) -> str:
+    try:
+        text = _jwks_fetch(url)
+    except JwksUnavailableError:
+        # The customer's server is down: keep signing agents in with the
+        # last keys it served (a day at most) rather than lock them out.
+        text = _store.get(_cache_key(url, "stale"))
+        if text is None:
+            raise
+        logger.warning("jwks: fetch failed, using the last document for a while")
+        # ... and retry the fetch only after a pause, not on every request.
+        retry = getattr(settings, "SSO_JWKS_REFETCH_SECONDS", 60)
+        _store.set(_cache_key(url, "doc"), text, timeout=retry)
+        return str(text)
+    ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
+    _store.set(_cache_key(url, "doc"), text, timeout=ttl)
+    _store.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
+    return text
 
 
 def _jwks_fetch(url: str) -> str:

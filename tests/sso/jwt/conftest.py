@@ -178,16 +178,20 @@ class JwksServer:
         self.document: dict[str, Any] = {"keys": []}
         self.status = 200
         self.delay = 0.0
+        self.failures = 0  # the first this many requests are answered 503
         self.requests = 0
+        counting = threading.Lock()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                owner.requests += 1
+                with counting:
+                    owner.requests += 1
+                    status = 503 if owner.requests <= owner.failures else owner.status
                 time.sleep(owner.delay)
                 body = json.dumps(owner.document).encode()
-                self.send_response(owner.status)
-                if owner.status == 302:
+                self.send_response(status)
+                if status == 302:
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

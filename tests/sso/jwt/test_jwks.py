@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 
 from sso.jwt.keys import _address_problem, _cache_key
@@ -253,3 +256,92 @@ def test_jwks_sign_in_survives_a_redis_outage(
     rotated = jwt_factory(site, key=keyring.rsa_next, headers={"kid": "k2"})
     assert Client().get(callback_url(site), {"jwt": rotated}).status_code == 302
     assert jwks_server.requests == 2
+
+
+def sign_in_concurrently(site: Site, tokens: list[str]) -> list[int]:
+    """Post each token to the callback from its own thread, all at once."""
+    start = threading.Barrier(len(tokens))
+    statuses: list[int] = []
+
+    def sign_in(token: str) -> None:
+        try:
+            start.wait()
+            statuses.append(Client().post(callback_url(site), {"jwt": token}).status_code)
+        finally:
+            connection.close()  # each thread has its own connection
+
+    threads = [threading.Thread(target=sign_in, args=(token,)) for token in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return statuses
+
+
+SIGN_INS = 8
+
+
+@pytest.mark.django_db(transaction=True)  # the threads read what the test wrote
+def test_a_cold_cache_stampede_fetches_the_jwks_once(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwks_server.delay = 0.3  # every sign-in arrives while the first fetch runs
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    tokens = [jwt_factory(site, headers={"kid": "k1"}) for _ in range(SIGN_INS)]
+
+    statuses = sign_in_concurrently(site, tokens)
+
+    assert statuses == [302] * SIGN_INS
+    assert jwks_server.requests == 1
+    assert cache.get(_cache_key(jwks_server.url, "lock")) is None  # released
+
+
+@pytest.mark.django_db(transaction=True)
+def test_when_the_fetching_request_fails_one_waiter_fetches_for_the_rest(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwks_server.delay = 0.3
+    jwks_server.failures = 1  # the first fetch gets a 503; no last document to fall back on
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    tokens = [jwt_factory(site, headers={"kid": "k1"}) for _ in range(SIGN_INS)]
+
+    statuses = sign_in_concurrently(site, tokens)
+
+    assert sorted(statuses) == [302] * (SIGN_INS - 1) + [403]  # the lock holder is refused
+    assert jwks_server.requests == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_waiters_fetch_themselves_when_the_fetch_outlasts_their_wait(
+    site: Site,
+    jwt_agent: Agent,
+    jwt_configure: Any,
+    jwt_factory: JwtFactory,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    settings: Any,
+) -> None:
+    # A lock left by a request that died (its expiry not yet reached) holds
+    # nobody up for longer than the fetch timeout.
+    settings.SSO_JWKS_TIMEOUT_SECONDS = 0.5
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    jwt_configure(site, public_key="", jwks_url=jwks_server.url)
+    cache.set(_cache_key(jwks_server.url, "lock"), "dead", timeout=30)
+
+    started = time.monotonic()
+    token = jwt_factory(site, headers={"kid": "k1"})
+    assert Client().post(callback_url(site), {"jwt": token}).status_code == 302
+    assert 0.5 <= time.monotonic() - started < 3
+    assert jwks_server.requests == 1
