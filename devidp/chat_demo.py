@@ -20,15 +20,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
 
 from campaigns.models import Campaign
 from chats.models import RoutingRule
-from devidp.jwt_login import key_dir
-from sso.jwt.flows import url_with_params
+from devidp.jwt_login import key_dir, post_token
 from sso.jwt.models import Algorithm, JwtSettings
 from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Site
@@ -154,7 +153,7 @@ def visitor_login(request: HttpRequest) -> HttpResponse:
     who = request.POST.get("who", "")
     response: HttpResponse
     if request.method == "POST" and who in DEMO_VISITORS:
-        response = HttpResponseRedirect(url_with_params(return_to, jwt=visitor_token(who)))
+        response = post_token(request, return_to=return_to, token=visitor_token(who))
     else:
         people = [(key, person) for key, person in DEMO_VISITORS.items() if key != "hana"]
         response = render(request, "devidp/visitor_login.html", {"people": people})

@@ -3,7 +3,8 @@
 In the demo, site 10003 ("Demo JWT Co") sends its agents here to
 authenticate; this page stands in for the customer's system: pick an agent
 (or type an email), and it signs an RS256 token with a demo key and sends
-the browser back to the ``return_to`` it was given, with ``?jwt=``. The
+the browser back to the ``return_to`` it was given, posting ``jwt`` in an
+auto-submitting form (``post_token``), as we advise customers to. The
 private key is generated at first use into a git-ignored folder
 (``SSO_DEVIDP_DIR``, default ``var/devidp/``); never use it anywhere else.
 """
@@ -20,13 +21,12 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
-from sso.jwt.flows import url_with_params
 from tenants.models import Agent
 from tenants.selectors import site_get_by_public_id
 
@@ -94,6 +94,18 @@ def demo_token(*, site_id: int, email: str, name: str = "", mfa: bool = True) ->
     return jwt.encode(claims, demo_private_key(), algorithm="RS256", headers={"kid": KEY_ID})
 
 
+def post_token(request: HttpRequest, *, return_to: str, token: str) -> HttpResponse:
+    """Send ``token`` to ``return_to`` in a self-submitting form post.
+
+    A token in a query string ends up in access logs, browser history and
+    Referer headers; in a form body it does not.
+    """
+    response = render(request, "devidp/jwt_post.html", {"return_to": return_to, "token": token})
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def _site_id_of(return_to: str) -> int:
     try:
         match = resolve(urlsplit(return_to).path)
@@ -116,7 +128,7 @@ def jwt_login(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         email = request.POST.get("email", "").strip()
         token = demo_token(site_id=site_id, email=email, mfa=bool(request.POST.get("mfa")))
-        return HttpResponseRedirect(url_with_params(return_to, jwt=token))
+        return post_token(request, return_to=return_to, token=token)
     site = site_get_by_public_id(site_id=site_id)
     agents = Agent.objects.for_site(site).order_by("email") if site else Agent.objects.none()
     context = {"site": site, "agents": agents, "return_to": return_to}

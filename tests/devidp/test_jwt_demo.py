@@ -4,6 +4,8 @@ IdP's login page, which plays the customer's system and issues the JWT.
 
 from __future__ import annotations
 
+import html
+import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,19 @@ def local(url: str) -> str:
     return url.removeprefix(BASE_URL)
 
 
+def posted_form(response: Any) -> tuple[str, str]:
+    """Return the action and the token of an auto-submitting JWT form."""
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="jwt-post"' in body
+    assert 'getElementById("jwt-post").submit()' in body
+    action = re.search(r'<form method="post" action="([^"]+)" id="jwt-post">', body)
+    token = re.search(r'<input type="hidden" name="jwt" value="([^"]+)">', body)
+    assert action is not None
+    assert token is not None
+    return html.unescape(action[1]), token[1]
+
+
 def test_demo_jwt_sign_in_end_to_end(client: Client, demo: None) -> None:
     # The agent starts at the site-ID form.
     start = client.post("/agent/login/", {"site_id": DEMO_SITE_ID})
@@ -51,12 +66,15 @@ def test_demo_jwt_sign_in_end_to_end(client: Client, demo: None) -> None:
     assert page.status_code == 200
     assert b"kim@jwt-demo.example" in page.content
 
+    # It sends the token back in a self-submitting form post, not in a URL.
     back = client.post(local(to_idp["Location"]), {"email": "kim@jwt-demo.example", "mfa": "1"})
-    callback = urlsplit(back["Location"])
+    action, token = posted_form(back)
+    callback = urlsplit(action)
     assert callback.path == f"/sso/{DEMO_SITE_ID}/agent/jwt/"
-    assert "jwt" in parse_qs(callback.query)
+    assert "jwt" not in parse_qs(callback.query)
+    assert back["Referrer-Policy"] == "no-referrer"
 
-    signed_in = client.get(local(back["Location"]))
+    signed_in = client.post(local(action), {"jwt": token})
     assert signed_in["Location"] == "/console/"
     console = client.get("/console/")
     assert console.status_code == 200
@@ -74,7 +92,8 @@ def test_demo_jwt_sign_in_end_to_end(client: Client, demo: None) -> None:
 def test_demo_refuses_a_deactivated_agent(client: Client, demo: None) -> None:
     login = f"/dev-idp/jwt/login/?return_to={BASE_URL}/sso/{DEMO_SITE_ID}/agent/jwt/"
     back = client.post(login, {"email": "former@jwt-demo.example", "mfa": "1"})
-    response = client.get(local(back["Location"]))
+    action, token = posted_form(back)
+    response = client.post(local(action), {"jwt": token})
     assert reason_on_page(response) == RefusalReason.AGENT_INACTIVE
     assert session_binding(client) is None
 
