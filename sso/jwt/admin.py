@@ -14,10 +14,18 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from typing_extensions import override
 
-from sso.jwt.keys import jwks_problem
+from sso.jwt.keys import JwksUnavailableError, jwks_key_ders, jwks_problem
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
+from sso.jwt.separation import served_key_errors
 from sso.jwt.services import jwt_secret_rotate
 from tenants.admin import SiteScopedAdmin
+
+
+def _served_ders(config: JwtSettings) -> frozenset[bytes]:
+    try:
+        return jwks_key_ders(config.jwks_url, config.algorithm)
+    except JwksUnavailableError:
+        return frozenset()  # nothing to compare; sign-ins are refused meanwhile
 
 
 def _formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
@@ -43,7 +51,18 @@ class JwtSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
             problem = jwks_problem(url, algorithm)
             if problem:
                 self.add_error("jwks_url", problem)
+        if cleaned.get("site") and algorithm != Algorithm.HS256 and not self.errors:
+            self._check_served_keys(cleaned)
         return cleaned
+
+    def _check_served_keys(self, cleaned: dict[str, Any]) -> None:
+        # A key served by a JWKS URL, on either side, compared with the other
+        # audience's keys (the model compares what it holds without fetching).
+        fields = ("site", "audience", "algorithm", "public_key", "next_public_key", "jwks_url")
+        config = JwtSettings(pk=self.instance.pk, **{f: cleaned.get(f) or "" for f in fields})
+        for field, messages in served_key_errors(config, served=_served_ders).items():
+            for message in messages:
+                self.add_error(field, message)
 
 
 @admin.register(JwtSettings)

@@ -30,7 +30,11 @@ from urllib.parse import urlsplit
 
 import jwt
 import requests
-from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    PublicFormat,
+    load_pem_public_key,
+)
 from django.conf import settings
 
 from sso.jwt.jwks_cache import store as _store
@@ -88,6 +92,18 @@ def jwks_problem(url: str, algorithm: str) -> str:
     if not keys:
         return f"The JWKS at this URL holds no {algorithm} signing key."
     return ""
+
+
+def jwks_key_ders(url: str, algorithm: str) -> frozenset[bytes]:
+    """Return the SubjectPublicKeyInfo DER of each key the JWKS at ``url`` serves.
+
+    From the shared cache when it holds the document; raise
+    JwksUnavailableError when it cannot be read.
+    """
+    return frozenset(
+        k.key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+        for k in _jwks_keys(url, algorithm)
+    )
 
 
 def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:

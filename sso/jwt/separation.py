@@ -13,6 +13,7 @@ URL (compared normalised).
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -58,6 +59,44 @@ def jwks_url_normalised(url: str) -> str:
     path = unquote(parts.path).rstrip("/") or "/"
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def served_key_errors(
+    config: JwtSettings, *, served: Callable[[JwtSettings], frozenset[bytes]]
+) -> dict[str, list[str]]:
+    """Return clashes ``shared_key_errors`` cannot see without fetching: a key
+    that a JWKS URL of one row serves and the other row trusts (as a PEM key,
+    or served by another URL).
+
+    ``served(row)`` returns the DER of the keys ``row``'s JWKS serves; it
+    fetches, so this is for the admin form, not for every ``clean()``.
+    """
+    if config.site_id is None or config.algorithm == "HS256":
+        return {}
+    others = type(config).objects.filter(site_id=config.site_id).exclude(audience=config.audience)
+    errors: dict[str, list[str]] = {}
+    for other in others.exclude(pk=config.pk).exclude(algorithm="HS256"):
+        if not (config.jwks_url or other.jwks_url):
+            continue  # PEM against PEM: shared_key_errors' part
+        if (
+            config.jwks_url
+            and other.jwks_url
+            and jwks_url_normalised(config.jwks_url) == jwks_url_normalised(other.jwks_url)
+        ):
+            continue  # the same URL: shared_key_errors' part
+        mine = _ders(config) | (served(config) if config.jwks_url else frozenset())
+        theirs = _ders(other) | (served(other) if other.jwks_url else frozenset())
+        if mine & theirs:
+            other_name = other.get_audience_display().lower()
+            field = "jwks_url" if config.jwks_url else "public_key"
+            errors.setdefault(field, []).append(
+                f"The {other_name} JWT settings of this site trust a key that "
+                f"{'this JWKS URL serves' if config.jwks_url else 'is this public key'}"
+                f"{' (served by their JWKS URL)' if other.jwks_url else ''}: a token issued "
+                f"for {other_name}s would then be accepted for "
+                f"{config.get_audience_display().lower()}s. Use a separate key for each audience."
+            )
+    return errors
 
 
 def _secret(config: JwtSettings) -> str | None:

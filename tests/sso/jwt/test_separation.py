@@ -196,14 +196,16 @@ def test_admin_refuses_the_other_audiences_public_key(
     )
     assert not JwtSettings.objects.filter(audience=second_audience).exists()
 
-    fresh = (
-        {"public_key": public_pem(keyring.other_rsa)}
-        if kind == "pem"
-        else {"jwks_url": jwks_server.url + "?for=" + second_audience}
-    )
-    response = admin_client.post(
-        "/admin/sso_jwt/jwtsettings/add/", admin_form(site, second_audience, **fresh)
-    )
+    with JwksServer() as other_server:  # another URL, serving another key
+        other_server.document = {"keys": [jwk(keyring.other_rsa, "k1", "RS256")]}
+        fresh = (
+            {"public_key": public_pem(keyring.other_rsa)}
+            if kind == "pem"
+            else {"jwks_url": other_server.url}
+        )
+        response = admin_client.post(
+            "/admin/sso_jwt/jwtsettings/add/", admin_form(site, second_audience, **fresh)
+        )
     assert response.status_code == 302
     assert JwtSettings.objects.filter(audience=second_audience).exists()
 
@@ -230,3 +232,48 @@ def test_admin_refuses_a_row_holding_the_other_audiences_secret(
     )
     copied.refresh_from_db()
     assert not copied.enabled
+
+
+@pytest.mark.parametrize("first_audience", ["visitor", "agent"])
+@pytest.mark.parametrize(
+    ("first", "second", "field", "words"),
+    [
+        ("pem", "jwks", "jwks_url", "trust a key that this JWKS URL serves"),
+        ("jwks", "pem", "public_key", "trust a key that is this public key (served by their"),
+        ("jwks", "other_jwks", "jwks_url", "trust a key that this JWKS URL serves (served by"),
+        ("jwks", "pem_other", None, None),
+    ],
+)
+def test_admin_compares_keys_a_jwks_url_serves(
+    admin_client: Client,
+    site: Site,
+    keyring: Keyring,
+    jwks_server: JwksServer,
+    first_audience: str,
+    first: str,
+    second: str,
+    field: str | None,
+    words: str | None,
+) -> None:
+    jwks_server.document = {"keys": [jwk(keyring.rsa, "k1", "RS256")]}
+    keys = {
+        "pem": {"public_key": public_pem(keyring.rsa)},
+        "pem_other": {"public_key": public_pem(keyring.other_rsa)},
+        "jwks": {"jwks_url": jwks_server.url},
+        "other_jwks": {"jwks_url": jwks_server.url.replace("jwks.json", "keys")},  # same server
+    }
+    row(site, first_audience, keys[first]).save()
+    second_audience = "agent" if first_audience == "visitor" else "visitor"
+
+    response = admin_client.post(
+        "/admin/sso_jwt/jwtsettings/add/", admin_form(site, second_audience, **keys[second])
+    )
+
+    if field is None:
+        assert response.status_code == 302
+        assert JwtSettings.objects.filter(audience=second_audience).exists()
+        return
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert f"The {first_audience} JWT settings of this site {words}" in " ".join(errors[field])
+    assert not JwtSettings.objects.filter(audience=second_audience).exists()
