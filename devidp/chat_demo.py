@@ -30,7 +30,7 @@ from chats.models import RoutingRule
 from devidp.jwt_login import key_dir
 from sso.jwt.flows import url_with_params
 from sso.jwt.models import Algorithm, JwtSettings
-from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
+from sso.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Site
 
 SITE_ID = 10001

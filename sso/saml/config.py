@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -25,6 +26,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.crypto import security_context_build
 from sso.saml.models import SamlSettings
+from sso.secret_store import secret_decrypt
 from tenants.models import Audience, Site
 
 # Small leeway for clocks that are not quite in step, in seconds.
@@ -83,8 +85,15 @@ def _key_files(settings: SamlSettings) -> tuple[str, str]:
         atexit.register(shutil.rmtree, _keydir, ignore_errors=True)
     stem = _keydir / f"sp-{settings.pk}-{settings.audience}"
     key_file, cert_file = stem.with_suffix(".key"), stem.with_suffix(".crt")
+    # The only place the SP key is decrypted; the result is cached.
+    key_pem = secret_decrypt(settings.sp_private_key_encrypted)
+    if key_pem is None:
+        raise ImproperlyConfigured(
+            f"SAML settings {settings.pk}: the SP private key does not decrypt under "
+            "SECRET_KEY or SECRET_KEY_FALLBACKS"
+        )
     key_file.touch(mode=0o600)
-    key_file.write_text(settings.sp_private_key)
+    key_file.write_text(key_pem)
     cert_file.write_text(settings.sp_certificate)
     return str(key_file), str(cert_file)
 

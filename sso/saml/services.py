@@ -14,6 +14,7 @@ from sso.saml.metadata import (
     sp_key_pair_generate,
 )
 from sso.saml.models import SamlSettings
+from sso.secret_store import secret_encrypt
 
 
 def saml_settings_prepare(settings: SamlSettings) -> None:
@@ -43,10 +44,11 @@ def saml_settings_prepare(settings: SamlSettings) -> None:
         raise ValidationError(
             {"mfa_context_refs": "List at least one AuthnContextClassRef when MFA is required."}
         )
-    if not settings.sp_private_key:
-        settings.sp_private_key, settings.sp_certificate = sp_key_pair_generate(
+    if not settings.sp_private_key_encrypted:
+        key_pem, settings.sp_certificate = sp_key_pair_generate(
             common_name=f"sso-{settings.site.site_id}-{settings.audience}"
         )
+        settings.sp_private_key_encrypted = secret_encrypt(key_pem)
 
 
 def _manual_metadata(settings: SamlSettings) -> str:
