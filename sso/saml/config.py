@@ -3,8 +3,9 @@ version, host) and cached in the process.
 
 Building a pysaml2 ``SPConfig`` parses the IdP metadata and loading the SP key
 is slow (tens of ms, see PERF_NOTES); doing it per request was the main cost
-of djangosaml2's defaults. The cache key includes the settings' version, so a
-change in the admin takes effect on the next request without a restart.
+of djangosaml2's defaults. The cache key includes the settings' version (a
+digest of the stored row), so a change, in the admin or by a queryset
+``.update()``, takes effect on the next request without a restart.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 from django.db import models
@@ -102,5 +103,13 @@ class SamlSettings(SiteOwned):
 
     @property
     def version(self) -> str:
-        """Return a key that changes whenever these settings change."""
-        return f"{self.pk}:{self.updated_at.timestamp() if self.updated_at else 0}"
+        """Return a key that changes whenever these settings change.
+
+        A digest of every stored field, not ``updated_at`` alone: a queryset
+        ``.update()`` leaves that untouched. Hashing the few kB of a row costs
+        microseconds, against tens of ms to build an SP configuration.
+        """
+        digest = hashlib.sha256()
+        for field in self._meta.concrete_fields:
+            digest.update(f"{field.attname}={field.value_from_object(self)!r}\0".encode())
+        return f"{self.pk}:{digest.hexdigest()[:32]}"
