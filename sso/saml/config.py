@@ -109,6 +109,10 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
         "metadata": {"inline": [settings.idp_metadata_xml]},
+        # Keep attributes pysaml2 has no friendly name for (an IdP's custom
+        # ones, e.g. a membership level) under their own names, for the
+        # site's field mappings; they are as signed as the rest.
+        "allow_unknown_attributes": True,
         "service": {
             "sp": {
                 "name": f"{settings.site.name} ({settings.get_audience_display()})",
