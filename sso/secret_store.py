@@ -60,6 +60,16 @@ def secret_decrypt(stored: str) -> str | None:
         return None
 
 
+def secret_rotate(stored: str) -> str | None:
+    """Return ``stored`` encrypted again under the current ``SECRET_KEY``,
+    or None if no current key decrypts it.
+    """
+    try:
+        return _fernet().rotate(stored.encode()).decode()
+    except InvalidToken:
+        return None
+
+
 def secret_fingerprint(raw: str) -> str:
     """Return a short, non-reversible fingerprint to tell secrets apart."""
     return hashlib.sha256(raw.encode()).hexdigest()[:12]

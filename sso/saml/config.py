@@ -91,7 +91,7 @@ def _key_files(settings: SamlSettings) -> tuple[str, str]:
     if key_pem is None:
         raise ImproperlyConfigured(
             f"SAML settings {settings.pk}: the SP private key does not decrypt under "
-            "SECRET_KEY or SECRET_KEY_FALLBACKS"
+            "SECRET_KEY or SECRET_KEY_FALLBACKS; save the settings again for a new key pair"
         )
     key_file.touch(mode=0o600)
     key_file.write_text(key_pem)

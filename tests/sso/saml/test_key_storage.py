@@ -93,6 +93,40 @@ def test_a_key_no_configured_secret_key_decrypts_is_a_configuration_error(
         sp_config_get(RequestFactory().get("/"), settings=saml)
 
 
+def test_saving_re_encrypts_the_key_under_the_current_secret_key(
+    saml_site: Site, settings: SettingsWrapper
+) -> None:
+    saml = SamlSettings.objects.get(site=saml_site)
+    certificate = saml.sp_certificate
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
+    saml.full_clean()
+    saml.save()
+    settings.SECRET_KEY_FALLBACKS = []  # the old key retired
+    sp_config_cache_clear()
+
+    saved = SamlSettings.objects.get(pk=saml.pk)
+    assert saved.sp_certificate == certificate  # the same key pair
+    assert "PRIVATE KEY" not in _raw_stored_key(saml.pk)
+    sp_config_get(RequestFactory().get("/"), settings=saved)  # decrypts: no error
+
+
+def test_saving_replaces_a_key_no_secret_key_decrypts(
+    saml_site: Site, settings: SettingsWrapper
+) -> None:
+    saml = SamlSettings.objects.get(site=saml_site)
+    certificate = saml.sp_certificate
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = []
+    saml.full_clean()
+    saml.save()
+    sp_config_cache_clear()
+
+    saved = SamlSettings.objects.get(pk=saml.pk)
+    assert saved.sp_certificate != certificate  # a new key pair
+    sp_config_get(RequestFactory().get("/"), settings=saved)
+
+
 def test_the_data_migration_encrypts_plain_keys_and_reverses(saml_site: Site) -> None:
     key_pem, _ = sp_key_pair_generate(common_name="legacy")
     SamlSettings.objects.filter(site=saml_site).update(sp_private_key_encrypted=key_pem)
