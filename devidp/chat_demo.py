@@ -1,7 +1,9 @@
 """Visitor SSO demo on site 10001: the three campaigns (no sign-in, optional,
 required) with a survey and a VIP routing rule, visitor JWT settings, the
 customer's visitor login page that issues the JWT, and a demo shop page that
-embeds the chat window with the loader script.
+embeds the chat window with the loader script. A fourth campaign signs
+visitors in over SAML instead: the development IdP answers the site's visitor
+SP with the same demo visitors (``visitor_saml_attributes``).
 
 The shop page is served by this same development server; open it on the
 *other* loopback name than the gateway (``http://localhost:8000/dev-idp/shop/``
@@ -29,10 +31,12 @@ from campaigns.models import Campaign
 from chats.models import RoutingRule
 from devidp.jwt_login import key_dir, post_token
 from sso.jwt.models import Algorithm, JwtSettings
-from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
-from tenants.models import Agent, Audience, Site
+from sso.secret_store import secret_encrypt, secret_fingerprint
+from tenants.models import Agent, Audience, Protocol, Site
 
 SITE_ID = 10001
+SAML_CAMPAIGN = "Members via SAML (sign-in required)"
+SAML_EMAIL_DOMAIN = "customer.example"
 SURVEY = "topic|What is your question about?\norder|Order number (if any)"
 DEMO_VISITORS: dict[str, dict[str, Any]] = {
     "vera": {"external_id": "cust-1001", "name": "Vera Summit", "level": "VIP", "ltv": 5400},
@@ -66,6 +70,32 @@ def visitor_token(who: str) -> str:
     return jwt.encode(claims, visitor_secret(), algorithm="HS256")
 
 
+def visitor_saml_people() -> list[dict[str, str]]:
+    """Return the demo visitors the development IdP offers a visitor SP."""
+    return [
+        {"email": f"{who}@{SAML_EMAIL_DOMAIN}", "name": person["name"]}
+        for who, person in DEMO_VISITORS.items()
+        if who != "hana"
+    ]
+
+
+def visitor_saml_attributes(email: str) -> dict[str, list[str]]:
+    """Return the SAML attributes of the demo visitor ``email`` (just the
+    email for anyone else); the demo mappings read them (mapping.demo).
+    """
+    who, _, domain = email.partition("@")
+    person = DEMO_VISITORS.get(who) if domain == SAML_EMAIL_DOMAIN else None
+    if person is None:
+        return {"mail": [email]}
+    return {
+        "mail": [email],
+        "displayName": [person["name"]],
+        "membershipLevel": [person["level"]],
+        "customerSince": ["2021-04-01"],
+        "lifetimeValue": [str(person["ltv"])],
+    }
+
+
 def configure(*, site: Site, base_url: str) -> list[str]:
     """Give demo site 10001 visitor SSO and ready-made campaigns; return lines to print."""
     other = base_url.replace("127.0.0.1", "localhost")
@@ -86,10 +116,15 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     config.save()
     # Vera staffs the VIP desk: the chats routing sends there come first for her.
     Agent.objects.for_site(site).filter(email="vera@demo.example").update(department="vip")
+    Campaign.objects.get_or_create(
+        site=site,
+        name=SAML_CAMPAIGN,
+        defaults={"signin_mode": Campaign.SignInMode.REQUIRED},
+    )
     campaigns = Campaign.objects.for_site(site).order_by("pk")
     for campaign in campaigns:
         campaign.survey_fields = SURVEY
-        campaign.visitor_sso = "jwt"
+        campaign.visitor_sso = Protocol.SAML if campaign.name == SAML_CAMPAIGN else Protocol.JWT
         campaign.default_group = "general"
         campaign.save()
         RoutingRule.objects.update_or_create(
@@ -100,7 +135,8 @@ def configure(*, site: Site, base_url: str) -> list[str]:
         )
     return [
         f"  Chat window:     {other}/dev-idp/shop/   (a demo shop embedding site {SITE_ID}'s",
-        "                   campaigns; no sign-in, optional and required sign-in)",
+        "                   campaigns; no sign-in, optional and required sign-in,",
+        "                   and required sign-in over SAML via the development IdP)",
     ]
 
 

@@ -38,22 +38,26 @@ def dev_idp(*, base_url: str) -> DevIdp:
 
 
 def configure(*, base_url: str) -> list[str]:
-    """Point the demo site's agent SAML at the development IdP; return the
-    lines ``demo_setup`` prints.
+    """Point the demo site's agent and visitor SAML at the development IdP;
+    return the lines ``demo_setup`` prints.
     """
     from sso.saml.models import SamlSettings
     from tenants.models import Audience, Site
 
     site = Site.objects.get(site_id=DEMO_SITE_ID)
-    saml = SamlSettings.objects.filter(site=site, audience=Audience.AGENT).first()
-    saml = saml or SamlSettings(site=site, audience=Audience.AGENT)
-    saml.enabled = True
-    saml.source = SamlSettings.Source.XML
-    saml.metadata_xml = dev_idp(base_url=base_url).metadata_xml()
-    saml.mfa_context_refs = MFA_CONTEXT
-    saml.full_clean()
-    saml.save()
+    metadata_xml = dev_idp(base_url=base_url).metadata_xml()
+    for audience in (Audience.AGENT, Audience.VISITOR):
+        saml = SamlSettings.objects.filter(site=site, audience=audience).first()
+        saml = saml or SamlSettings(site=site, audience=audience)
+        saml.enabled = True
+        saml.source = SamlSettings.Source.XML
+        saml.metadata_xml = metadata_xml
+        saml.mfa_context_refs = MFA_CONTEXT
+        saml.full_clean()
+        saml.save()
     return [
         f"  Agent SAML:      site {DEMO_SITE_ID} signs in via the development IdP "
         f"({base_url}/dev-idp/metadata/)",
+        f"  Visitor SAML:    site {DEMO_SITE_ID}'s visitor SP answered by the same IdP "
+        "(demo visitors)",
     ]

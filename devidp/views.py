@@ -1,4 +1,5 @@
-"""The development IdP's pages: pick a demo agent, get a signed assertion.
+"""The development IdP's pages: pick a demo agent (or, for a site's visitor
+SP, a demo visitor), get a signed assertion.
 
 Demo only: there is no password here, anyone can be anyone. The SP it
 answers must be one of this server's own SAML SPs, found by resolving the
@@ -20,17 +21,23 @@ from django.views.decorators.csrf import csrf_exempt
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.server import Server
 
+from devidp.chat_demo import visitor_saml_attributes, visitor_saml_people
 from devidp.demo_saml import dev_idp
 from devidp.idp import MFA_CONTEXT, PASSWORD_CONTEXT, DevIdp
-from tenants.models import Agent
+from tenants.models import Agent, Audience
+
+SP_METADATA_VIEWS = {
+    "agent-saml-metadata": Audience.AGENT,
+    "visitor-saml-metadata": Audience.VISITOR,
+}
 
 
 def _idp(request: HttpRequest) -> DevIdp:
     return dev_idp(base_url=request.build_absolute_uri("/").rstrip("/"))
 
 
-def _sp_metadata(request: HttpRequest, entity_id: str) -> tuple[str, int]:
-    """Return the metadata of one of our own SPs and its site ID."""
+def _sp_metadata(request: HttpRequest, entity_id: str) -> tuple[str, int, Audience]:
+    """Return the metadata of one of our own SPs, its site ID and audience."""
     parts = urlsplit(entity_id)
     if parts.netloc != request.get_host():
         raise Http404("Unknown service provider")
@@ -38,13 +45,14 @@ def _sp_metadata(request: HttpRequest, entity_id: str) -> tuple[str, int]:
         match = resolve(parts.path)
     except Resolver404 as exc:
         raise Http404("Unknown service provider") from exc
-    if match.url_name != "agent-saml-metadata":
+    audience = SP_METADATA_VIEWS.get(match.url_name or "")
+    if audience is None:
         raise Http404("Unknown service provider")
     inner = RequestFactory().get(parts.path, HTTP_HOST=parts.netloc, secure=parts.scheme == "https")
     response = match.func(inner, *match.args, **match.kwargs)
     if response.status_code != 200:
         raise Http404("Service provider not configured")
-    return response.content.decode(), int(match.kwargs["site_id"])
+    return response.content.decode(), int(match.kwargs["site_id"]), audience
 
 
 @lru_cache(maxsize=32)
@@ -59,23 +67,31 @@ def idp_metadata(request: HttpRequest) -> HttpResponse:
 @never_cache
 @csrf_exempt  # the form carries the signed SAMLRequest, not a session
 def idp_sso(request: HttpRequest) -> HttpResponse:
-    """Show the demo site's agents (GET); answer for the one picked (POST)."""
+    """Show the demo site's agents, or demo visitors for a visitor SP (GET);
+    answer for the one picked (POST).
+    """
     data = request.POST if request.method == "POST" else request.GET
     saml_request = data.get("SAMLRequest", "")
     relay_state = data.get("RelayState", "")
     idp = _idp(request)
     parsed = idp.server([]).parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
     entity_id = parsed.message.issuer.text
-    sp_metadata, site_id = _sp_metadata(request, entity_id)
+    sp_metadata, site_id, audience = _sp_metadata(request, entity_id)
+    visitor = audience == Audience.VISITOR
     if request.method != "POST":
-        agents = Agent.objects.filter(site__site_id=site_id, is_active=True).order_by("email")
+        people = (
+            visitor_saml_people()
+            if visitor
+            else Agent.objects.filter(site__site_id=site_id, is_active=True).order_by("email")
+        )
         context = {
-            "agents": agents,
+            "agents": people,
+            "visitor": visitor,
             "site_id": site_id,
             "saml_request": saml_request,
             "relay_state": relay_state,
         }
-        return render(request, "devidp/pick.html", context)
+        return _in_popup(render(request, "devidp/pick.html", context), visitor=visitor)
     email = (request.POST.get("email") or request.POST.get("other_email") or "").strip()
     server = _server(idp, sp_metadata)
     acs_url = server.metadata.assertion_consumer_service(entity_id)[0]["location"]
@@ -86,6 +102,7 @@ def idp_sso(request: HttpRequest) -> HttpResponse:
         email=email,
         in_response_to=parsed.message.id,
         authn_context=MFA_CONTEXT if request.POST.get("mfa") else PASSWORD_CONTEXT,
+        attributes=visitor_saml_attributes(email) if visitor else None,
     )
     context = {
         "acs_url": acs_url,
@@ -93,7 +110,15 @@ def idp_sso(request: HttpRequest) -> HttpResponse:
         "relay_state": relay_state,
         "email": email,
     }
-    return render(request, "devidp/post.html", context)
+    return _in_popup(render(request, "devidp/post.html", context), visitor=visitor)
+
+
+def _in_popup(response: HttpResponse, *, visitor: bool) -> HttpResponse:
+    # A visitor signs in in a popup of the chat window, which must keep its
+    # opener all the way to the handoff page (see sso.visitor).
+    if visitor:
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
 
 
 @never_cache
@@ -104,7 +129,7 @@ def idp_slo(request: HttpRequest) -> HttpResponse:
         request.GET.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT
     )
     entity_id = parsed.message.issuer.text
-    sp_metadata, _ = _sp_metadata(request, entity_id)
+    sp_metadata, _, _ = _sp_metadata(request, entity_id)
     server = _server(idp, sp_metadata)
     response = server.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT])
     destination = server.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "spsso")[

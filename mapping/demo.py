@@ -20,6 +20,8 @@ DEMO_MAPPINGS = [
     (Protocol.JWT, "membership.since", "customer_since", ""),
     (Protocol.JWT, "ltv", "lifetime_value", ""),
     (Protocol.SAML, "membershipLevel", "membership_level", "Basic"),
+    (Protocol.SAML, "customerSince", "customer_since", ""),
+    (Protocol.SAML, "lifetimeValue", "lifetime_value", ""),
 ]
 
 

@@ -39,7 +39,7 @@ from django.conf import settings
 
 from sso.jwt.jwks_cache import store as _store
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
-from sso.jwt.secret_store import secret_decrypt
+from sso.secret_store import secret_decrypt
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from sso.jwt.secret_store import secret_decrypt
+from sso.secret_store import secret_decrypt
 
 if TYPE_CHECKING:
     from sso.jwt.models import JwtSettings

@@ -3,8 +3,9 @@ version, host) and cached in the process.
 
 Building a pysaml2 ``SPConfig`` parses the IdP metadata and loading the SP key
 is slow (tens of ms, see PERF_NOTES); doing it per request was the main cost
-of djangosaml2's defaults. The cache key includes the settings' version, so a
-change in the admin takes effect on the next request without a restart.
+of djangosaml2's defaults. The cache key includes the settings' version (a
+digest of the stored row), so a change, in the admin or by a queryset
+``.update()``, takes effect on the next request without a restart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -25,6 +27,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.crypto import security_context_build
 from sso.saml.models import SamlSettings
+from sso.secret_store import secret_decrypt
 from tenants.models import Audience, Site
 
 # Small leeway for clocks that are not quite in step, in seconds.
@@ -83,8 +86,15 @@ def _key_files(settings: SamlSettings) -> tuple[str, str]:
         atexit.register(shutil.rmtree, _keydir, ignore_errors=True)
     stem = _keydir / f"sp-{settings.pk}-{settings.audience}"
     key_file, cert_file = stem.with_suffix(".key"), stem.with_suffix(".crt")
+    # The only place the SP key is decrypted; the result is cached.
+    key_pem = secret_decrypt(settings.sp_private_key_encrypted)
+    if key_pem is None:
+        raise ImproperlyConfigured(
+            f"SAML settings {settings.pk}: the SP private key does not decrypt under "
+            "SECRET_KEY or SECRET_KEY_FALLBACKS; save the settings again for a new key pair"
+        )
     key_file.touch(mode=0o600)
-    key_file.write_text(settings.sp_private_key)
+    key_file.write_text(key_pem)
     cert_file.write_text(settings.sp_certificate)
     return str(key_file), str(cert_file)
 
@@ -99,6 +109,10 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
         "metadata": {"inline": [settings.idp_metadata_xml]},
+        # Keep attributes pysaml2 has no friendly name for (an IdP's custom
+        # ones, e.g. a membership level) under their own names, for the
+        # site's field mappings; they are as signed as the rest.
+        "allow_unknown_attributes": True,
         "service": {
             "sp": {
                 "name": f"{settings.site.name} ({settings.get_audience_display()})",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 from django.db import models
@@ -74,7 +75,8 @@ class SamlSettings(SiteOwned):
     )
     # Derived on save: what the SP configuration actually reads.
     idp_metadata_xml = models.TextField(editable=False, blank=True)
-    sp_private_key = models.TextField(editable=False, blank=True)
+    # Fernet ciphertext of the SP's private key PEM; see sso.secret_store.
+    sp_private_key_encrypted = models.TextField(editable=False, blank=True)
     sp_certificate = models.TextField("SP certificate", editable=False, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -101,5 +103,13 @@ class SamlSettings(SiteOwned):
 
     @property
     def version(self) -> str:
-        """Return a key that changes whenever these settings change."""
-        return f"{self.pk}:{self.updated_at.timestamp() if self.updated_at else 0}"
+        """Return a key that changes whenever these settings change.
+
+        A digest of every stored field, not ``updated_at`` alone: a queryset
+        ``.update()`` leaves that untouched. Hashing the few kB of a row costs
+        microseconds, against tens of ms to build an SP configuration.
+        """
+        digest = hashlib.sha256()
+        for field in self._meta.concrete_fields:
+            digest.update(f"{field.attname}={field.value_from_object(self)!r}\0".encode())
+        return f"{self.pk}:{digest.hexdigest()[:32]}"

@@ -38,7 +38,7 @@ from campaigns.models import Campaign
 from chats.models import RoutingRule
 from mapping.models import CustomVariable, FieldMapping, Target
 from sso.jwt.models import JwtSettings
-from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
+from sso.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Site
 from tests.factories import AgentFactory, CampaignFactory, SiteFactory
 

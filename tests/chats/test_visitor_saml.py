@@ -16,6 +16,7 @@ from saml2 import BINDING_HTTP_REDIRECT
 from campaigns.models import Visitor
 from chats.models import Chat
 from devidp.idp import DevIdp
+from mapping.demo import demo_mappings_ensure
 from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
@@ -65,6 +66,7 @@ def response_for(
     in_response_to: str,
     acs_of: str = "",
     signed: bool = True,
+    attributes: dict[str, list[str]] | None = None,
 ) -> str:
     """A signed response for ``sp``'s entity, sent to ``acs_of``'s ACS (default: its own)."""
     sp_urls = urls(site, sp)
@@ -75,7 +77,7 @@ def response_for(
         acs_url=urls(site, acs_of or sp)["acs"],
         email=name_id,
         in_response_to=in_response_to,
-        attributes={"mail": [name_id], "displayName": ["Sam Saml"]},
+        attributes={"mail": [name_id], "displayName": ["Sam Saml"], **(attributes or {})},
         sign_assertion=signed,
     )
     return base64.b64encode(xml.encode()).decode()
@@ -111,6 +113,31 @@ def test_visitor_signs_in_over_saml_and_the_window_gets_the_chat(
     assert window.post("redeem/", {"code": code}).status_code == 200
     assert window.post("start/", {}).status_code == 200
     assert Chat.objects.get().visitor == visitor
+
+
+def test_an_idp_custom_attribute_reaches_the_site_mappings(
+    client: Client, site: Site, saml_campaign: Campaigns, idp_a: DevIdp
+) -> None:
+    # pysaml2 has no friendly name for it: the SP must keep it anyway.
+    demo_mappings_ensure(site=site)  # membershipLevel -> membership_level
+    campaign = saml_campaign.required
+    request_id, relay_state = start(client, site, campaign.pk, idp_a)
+    saml_response = response_for(
+        idp_a,
+        site=site,
+        sp="visitor",
+        name_id="sam@shop.example",
+        in_response_to=request_id,
+        attributes={"membershipLevel": ["VIP"]},
+    )
+
+    response = client.post(
+        f"/sso/{site.site_id}/visitor/saml/acs/",
+        {"SAMLResponse": saml_response, "RelayState": relay_state},
+    )
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert Visitor.objects.get().custom["membership_level"] == "VIP"
 
 
 def test_visitor_metadata_is_its_own_sp_entity(

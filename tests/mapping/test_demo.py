@@ -18,7 +18,7 @@ def test_demo_setup_maps_the_membership_level_idempotently() -> None:
     call_command("demo_setup", stdout=io.StringIO())
     site = Site.objects.get(site_id=10001)
     assert CustomVariable.objects.for_site(site).count() == 3
-    assert FieldMapping.objects.for_site(site).filter(target="custom").count() == 4
+    assert FieldMapping.objects.for_site(site).filter(target="custom").count() == 6
     mapped = mapping_apply(
         site=site,
         audience=Audience.VISITOR,

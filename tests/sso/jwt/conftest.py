@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from sso.jwt.models import JwtSettings
-from sso.jwt.secret_store import secret_encrypt, secret_fingerprint
+from sso.secret_store import secret_encrypt, secret_fingerprint
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, Site
 from tests.factories import AgentFactory

@@ -133,7 +133,7 @@ def test_admin_saves_manual_settings_with_two_certificates(
     assert response.status_code == 302, response.context["adminform"].form.errors
     saved = SamlSettings.objects.get(site=site)
     assert saved.idp_metadata_xml.count("X509Certificate>") == 4  # two, open and close
-    assert "BEGIN PRIVATE KEY" in saved.sp_private_key
+    assert saved.sp_private_key_encrypted  # generated; tests/sso/saml/test_key_storage.py
 
 
 def test_short_rsa_key_certificate_is_refused(site: Site, idp_a: DevIdp) -> None:

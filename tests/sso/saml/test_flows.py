@@ -143,6 +143,37 @@ def test_sp_config_is_built_once_per_settings_version(saml_site: Site) -> None:
     assert sp_config_get(request, settings=settings) is not first
 
 
+def test_sp_config_follows_a_queryset_update_that_leaves_updated_at_alone(
+    saml_site: Site,
+) -> None:
+    request = RequestFactory().get("/")
+    settings = saml_settings_get(site=saml_site, audience=Audience.AGENT)
+    assert settings is not None
+    first = sp_config_get(request, settings=settings)
+    assert not first.getattr("allow_unsolicited", "sp")
+
+    SamlSettings.objects.filter(pk=settings.pk).update(allow_idp_initiated=True)
+    updated = saml_settings_get(site=saml_site, audience=Audience.AGENT)
+    assert updated is not None
+    assert updated.updated_at == settings.updated_at  # what the old cache key read
+
+    conf = sp_config_get(request, settings=updated)
+    assert conf is not first
+    assert conf.getattr("allow_unsolicited", "sp")
+
+
+def test_unsolicited_sign_in_follows_a_queryset_update(
+    client: Client, saml_site: Site, agent: Agent, saml_response_factory: ResponseFactory
+) -> None:
+    refused = acs_post(client, saml_site, saml_response_factory(saml_site, in_response_to=None))
+    assert b'id="reason-code">saml_unsolicited<' in refused.content
+    SamlSettings.objects.filter(site=saml_site).update(allow_idp_initiated=True)
+
+    response = acs_post(client, saml_site, saml_response_factory(saml_site, in_response_to=None))
+    assert response.status_code == 302
+    assert session_key_for(Audience.AGENT) in client.session
+
+
 def _signed_in(client: Client, site: Site, factory: ResponseFactory) -> None:
     assert acs_post(client, site, factory(site)).status_code == 302
     assert session_key_for(Audience.AGENT) in client.session

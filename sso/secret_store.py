@@ -1,13 +1,18 @@
-"""Encryption at rest of the sites' HMAC shared secrets.
+"""Encryption at rest of the sites' secrets: JWT HMAC shared secrets and
+SAML SP private keys.
 
-HS256 verification needs the raw secret, so it cannot be stored as a hash as
-passwords are. It is stored encrypted (Fernet: AES-128-CBC + HMAC-SHA256) with
+HS256 verification needs the raw secret, and the SP must sign and decrypt
+with its private key, so neither can be stored as a hash as passwords are.
+They are stored encrypted (Fernet: AES-128-CBC + HMAC-SHA256) with
 a key derived from ``SECRET_KEY``, which lives outside the database: a leaked
 dump, backup or read-only SQL account yields no usable secret. Keys derived
 from ``SECRET_KEY_FALLBACKS`` still decrypt, so rotating ``SECRET_KEY`` works
 the way it does for Django's signed cookies (save each row again to re-encrypt
 under the new key). The raw value is shown once, when generated, and is never
 rendered again: admin pages show only a fingerprint.
+
+One key serves every purpose here; its HKDF label names JWT for historical
+reasons and stays as it is so that ciphertexts already stored still decrypt.
 """
 
 from __future__ import annotations
@@ -51,6 +56,16 @@ def secret_decrypt(stored: str) -> str | None:
     """Return the raw secret, or None if no current key decrypts it."""
     try:
         return _fernet().decrypt(stored.encode()).decode()
+    except InvalidToken:
+        return None
+
+
+def secret_rotate(stored: str) -> str | None:
+    """Return ``stored`` encrypted again under the current ``SECRET_KEY``,
+    or None if no current key decrypts it.
+    """
+    try:
+        return _fernet().rotate(stored.encode()).decode()
     except InvalidToken:
         return None
 
