@@ -24,11 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from campaigns.models import Campaign, Visitor
 from chats.selectors import campaign_get_active
 from chats.services import visitor_handoff_mint
-from sso.jwt.flows import RETURN_TO, url_with_params
+from sso.jwt.flows import RETURN_TO, jwt_identity, url_with_params
 from sso.jwt.selectors import jwt_settings_get_enabled
-from sso.jwt.verify import jwt_subject, verify_site_jwt
 from sso.starters import STARTERS
-from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol, Site
@@ -98,21 +96,6 @@ def _wants_json(request: HttpRequest) -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _visitor_identity(site: Site, token: str | None) -> VerifiedIdentity:
-    config = jwt_settings_get_enabled(site=site, audience=Audience.VISITOR)
-    if config is None:
-        raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
-    claims = verify_site_jwt(site=site, settings=config, token=token)
-    return VerifiedIdentity(
-        site=site,
-        audience=Audience.VISITOR,
-        protocol=Protocol.JWT,
-        subject=jwt_subject(claims, audience=Audience.VISITOR),
-        claims=claims,
-        reference=claims["jti"],
-    )
-
-
 # CSRF-exempt as the agent callback is (see sso.jwt.views): the only
 # credential is the signed, short-lived, single-use token in the request.
 @csrf_exempt
@@ -133,7 +116,7 @@ def visitor_jwt_callback(request: HttpRequest, site_id: int) -> HttpResponse:
         )
         if campaign.visitor_sso != Protocol.JWT:
             raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site, protocol=Protocol.JWT)
-        identity = _visitor_identity(site, data.get("jwt"))
+        identity = jwt_identity(site=site, audience=Audience.VISITOR, token=data.get("jwt"))
         return_to = handoff_page_url(site, campaign)
         result = sign_in(request, identity=identity, return_to=return_to)
         visitor = result.principal

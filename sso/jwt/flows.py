@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from sso.jwt.selectors import jwt_settings_get_enabled
-from sso.jwt.verify import verify_site_jwt
+from sso.jwt.verify import jwt_subject, verify_site_jwt
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
@@ -27,6 +27,30 @@ def url_with_params(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def jwt_identity(*, site: Site, audience: Audience, token: str | None) -> VerifiedIdentity:
+    """Return the identity ``token`` proves for ``audience`` of ``site``, else raise.
+
+    Each audience has its own settings row (keys, secret), so a visitor token
+    never proves an agent, nor the reverse.
+    """
+    config = jwt_settings_get_enabled(site=site, audience=audience)
+    if config is None:
+        raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
+    claims = verify_site_jwt(site=site, settings=config, token=token)
+    jit = audience == Audience.AGENT and config.jit_enabled
+    return VerifiedIdentity(
+        site=site,
+        audience=audience,
+        protocol=Protocol.JWT,
+        # verify_site_jwt refused a token without one.
+        subject=jwt_subject(claims, audience=audience),
+        claims=claims,
+        reference=claims["jti"],
+        # The session layer creates an unknown agent only when this is set.
+        jit_role=config.jit_role if jit else "",
+    )
+
+
 def jwt_agent_identity(*, site: Site | None, site_id: int, token: str | None) -> VerifiedIdentity:
     """Return the agent identity ``token`` proves for ``site``, else raise.
 
@@ -37,20 +61,7 @@ def jwt_agent_identity(*, site: Site | None, site_id: int, token: str | None) ->
         raise SignInRefused(
             RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
         )
-    config = jwt_settings_get_enabled(site=site, audience=Audience.AGENT)
-    if config is None:
-        raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
-    claims = verify_site_jwt(site=site, settings=config, token=token)
-    return VerifiedIdentity(
-        site=site,
-        audience=Audience.AGENT,
-        protocol=Protocol.JWT,
-        subject=claims["email"],
-        claims=claims,
-        reference=claims["jti"],
-        # The session layer creates an unknown agent only when this is set.
-        jit_role=config.jit_role if config.jit_enabled else "",
-    )
+    return jwt_identity(site=site, audience=Audience.AGENT, token=token)
 
 
 def jwt_starter(
