@@ -37,9 +37,8 @@ from django.db import connections
 from campaigns.models import Campaign
 from chats.models import RoutingRule
 from mapping.models import CustomVariable, FieldMapping, Target
-from sso.jwt.models import JwtSettings
-from sso.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Site
+from tests.chats.conftest import jwt_settings_create
 from tests.factories import AgentFactory, CampaignFactory, SiteFactory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -193,17 +192,9 @@ def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
     shop = f"http://127.0.0.1:{shop_server.server_address[1]}"
     ShopHandler.gateway = gateway
     site = SiteFactory(site_id=10001, name="Outdoor shop", allowed_origins=shop)
-    config = JwtSettings(
-        site=site,
-        audience=Audience.VISITOR,
-        enabled=True,
-        login_url=f"{shop}/login",
-        algorithm="HS256",
-        secret_encrypted=secret_encrypt(VISITOR_SECRET),
-        secret_fingerprint=secret_fingerprint(VISITOR_SECRET),
+    jwt_settings_create(
+        site, audience=Audience.VISITOR, secret=VISITOR_SECRET, login_url=f"{shop}/login"
     )
-    config.full_clean()
-    config.save()
     level = CustomVariable.objects.create(
         site=site, key="membership_level", label="Membership level", order=1
     )

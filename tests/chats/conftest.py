@@ -29,12 +29,14 @@ AGENT_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
 OTHER_SITE_SECRET = uuid.uuid4().hex + uuid.uuid4().hex
 
 
-def jwt_settings_create(site: Site, *, audience: Audience, secret: str) -> JwtSettings:
+def jwt_settings_create(
+    site: Site, *, audience: Audience, secret: str, login_url: str = ""
+) -> JwtSettings:
     config = JwtSettings(
         site=site,
         audience=audience,
         enabled=True,
-        login_url=f"https://login.shop.example/{audience}",
+        login_url=login_url or f"https://login.shop.example/{audience}",
         algorithm="HS256",
         secret_encrypted=secret_encrypt(secret),
         secret_fingerprint=secret_fingerprint(secret),
