@@ -20,6 +20,7 @@ urlpatterns = [
     path("console/", include("console.urls")),
     path("sso/", include("sso.urls")),
     path("chat/", include("chats.urls")),
+    path("api/", include("api.urls")),
     path("visitor/signed-in/", visitor_signed_in, name="visitor-signed-in"),
 ]
 

@@ -75,6 +75,21 @@ def agent_create(*, site: Site, email: str, name: str = "", role: str = Agent.Ro
     return agent
 
 
+def agent_deactivate(*, site: Site, agent: Agent) -> Agent:
+    """Deactivate ``site``'s ``agent``; their open sessions end at once.
+
+    Nothing else is needed for the sessions: the session layer re-checks the
+    agent on every request (``agent_get_signed_in`` wants an active agent),
+    so the agent's next request finds no sign-in.
+    """
+    if agent.site_id != site.pk:
+        raise ValueError("agent of another site")
+    if agent.is_active:
+        agent.is_active = False
+        agent.save(update_fields=["is_active"])
+    return agent
+
+
 def token_consume(*, site: Site, kind: str, value: str, expires_at: datetime) -> bool:
     """Mark ``value`` of ``kind`` used for ``site``; return False if it already was.
 

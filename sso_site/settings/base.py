@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "campaigns",
     "mapping",
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
     "sso.jwt",
     "djangosaml2",
     "sso.saml",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +161,31 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+}
+# The integration API (api/): per-token rate limit on the shared cache.
+SSO_API_RATE = os.environ.get("SSO_API_RATE", "600/min")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SSO gateway API",
+    "DESCRIPTION": "Configure a site's single sign-on, agents and campaigns. "
+    "Authenticate with a per-site token: `Authorization: Bearer <token>`.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ProtocolEnum": "tenants.models.Protocol",
+        "MappedProtocolEnum": "mapping.models.MAPPED_PROTOCOLS",
+    },
+    # Swagger UI and ReDoc from our own static files (drf-spectacular-sidecar).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The SSO layer.
