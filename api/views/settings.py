@@ -55,7 +55,10 @@ class SettingsViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[ty
     def save_new(self, serializer: Any) -> Any:
         raise NotImplementedError
 
-    def _respond(self, obj: models.Model, status: int = 200) -> Response:
+    def _respond(self, obj: models.Model, status: int = 200, *, saved: bool = False) -> Response:
+        if saved:
+            # The tag is of the stored row, as the next read will compute it.
+            obj.refresh_from_db()
         response = Response(self.get_serializer(obj).data, status=status)
         response["ETag"] = etag_of(obj)
         return response
@@ -80,12 +83,13 @@ class SettingsViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[ty
             if obj is None:
                 saved = self.save_new(serializer)
                 self.record(saved, ApiChange.Action.CREATE, names)
-                return self._respond(saved, status=201)
+                return self._respond(saved, status=201, saved=True)
             before = {name: getattr(obj, name, None) for name in names if name != "secret"}
             saved = serializer.save()
             fields = changed_fields(before, saved) + (["secret"] if "secret" in names else [])
             self.record(saved, ApiChange.Action.UPDATE, fields)
-        return self._respond(saved)
+            # Inside the transaction: the tag is of this write, not a later one.
+            return self._respond(saved, saved=True)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
