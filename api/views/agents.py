@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.filters import UtcDateTimeFilter
 from api.models import ApiChange
 from api.serializers.agents import AgentCreateSerializer, AgentSerializer
 from api.views.base import CreateMixin, SiteModelViewSet, UpdateMixin
@@ -19,7 +20,7 @@ from tenants.services import agent_deactivate
 
 class AgentFilter(django_filters.FilterSet):
     email = django_filters.CharFilter(lookup_expr="iexact")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = Agent

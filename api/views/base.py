@@ -30,6 +30,7 @@ class SiteApiMixin:
     authentication_classes: ClassVar = [ApiTokenAuthentication]
     permission_classes: ClassVar = [TokenScope]
     throttle_classes: ClassVar = [TokenRateThrottle]
+    metadata_class = None  # no OPTIONS description: the schema is the description
     schema = ApiAutoSchema()
     request: Any
 
@@ -55,6 +56,9 @@ class SiteModelViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[t
     """A site's objects of ``model``; subclasses add the actions they allow."""
 
     model: ClassVar[type[models.Model]]
+    # Any path segment reaches the view, which answers 404 in JSON for an ID
+    # that is not a number, rather than the resolver's HTML page.
+    lookup_value_regex = "[^/]+"
     pagination_class = ApiCursorPagination
     filter_backends: ClassVar = [DjangoFilterBackend, OrderingFilter]
     ordering_fields: ClassVar = ["id"]

@@ -7,6 +7,7 @@ from typing import ClassVar
 import django_filters
 from rest_framework import mixins
 
+from api.filters import UtcDateTimeFilter
 from api.models import ApiChange
 from api.serializers.records import (
     ApiChangeSerializer,
@@ -25,9 +26,7 @@ class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, SiteMode
 
 
 class VisitorFilter(django_filters.FilterSet):
-    signed_in_after = django_filters.IsoDateTimeFilter(
-        field_name="last_sign_in_at", lookup_expr="gte"
-    )
+    signed_in_after = UtcDateTimeFilter(field_name="last_sign_in_at", lookup_expr="gte")
 
     class Meta:
         model = Visitor
@@ -47,8 +46,8 @@ class ChatFilter(django_filters.FilterSet):
     campaign = django_filters.NumberFilter(field_name="campaign_id")
     visitor = django_filters.NumberFilter(field_name="visitor_id")
     agent = django_filters.NumberFilter(field_name="agent_id")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Chat
@@ -65,8 +64,8 @@ class ChatViewSet(ReadOnlyViewSet):
 
 
 class LoginEventFilter(django_filters.FilterSet):
-    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = LoginEvent

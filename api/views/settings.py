@@ -130,7 +130,7 @@ class AudienceSettingsViewSet(SettingsViewSet):
     model: ClassVar[type[models.Model]]
     creatable = True
     lookup_field = "audience"
-    lookup_value_regex = "agent|visitor"
+    lookup_value_regex = "[^/]+"
 
     @override
     def get_queryset(self) -> Any:
