@@ -28,9 +28,19 @@ pytestmark = pytest.mark.django_db
 SECRET = "s3cret-" + "x" * 40
 
 
-@pytest.fixture(scope="module")
+_CERT: list[str] = []
+
+
+def idp_cert_pem() -> str:
+    """Return a certificate for the identity provider (made once per run)."""
+    if not _CERT:
+        _CERT.append(sp_key_pair_generate(common_name="idp.example")[1])
+    return _CERT[0]
+
+
+@pytest.fixture
 def idp_cert() -> str:
-    return sp_key_pair_generate(common_name="idp.example")[1]
+    return idp_cert_pem()
 
 
 def rsa_public_pem() -> str:
