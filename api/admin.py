@@ -50,10 +50,12 @@ class ApiTokenAdmin(SiteScopedAdmin):
     ]
 
     @override
-    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         if obj is None:
             kwargs["form"] = ApiTokenAddForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     @override
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:

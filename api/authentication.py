@@ -10,10 +10,10 @@ import logging
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
 from typing_extensions import override
 
 from api.models import ApiToken
@@ -31,7 +31,7 @@ class TokenRefused(exceptions.AuthenticationFailed):
 
 class ApiTokenAuthentication(BaseAuthentication):
     @override
-    def authenticate(self, request: HttpRequest) -> tuple[Any, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != KEYWORD.lower().encode():
             return None
@@ -52,7 +52,7 @@ class ApiTokenAuthentication(BaseAuthentication):
         return AnonymousUser(), token
 
     @override
-    def authenticate_header(self, request: HttpRequest) -> str:
+    def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403.
         return f'{KEYWORD} realm="api"'
 

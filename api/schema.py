@@ -96,5 +96,7 @@ class ApiAutoSchema(AutoSchema):
                 errors.update(PRECONDITION_ERRORS)
         for code, response in errors.items():
             if code not in bodies:
-                bodies[code] = self._get_response_for_code(response, code, direction=direction)
+                bodies[code] = self._get_response_for_code(  # type: ignore[no-untyped-call]
+                    response, code, direction=direction
+                )
         return bodies

@@ -37,7 +37,7 @@ class SiteScopedRelatedField(serializers.PrimaryKeyRelatedField):  # type: ignor
         token = getattr(request, "auth", None)
         if token is None:
             return self.model._default_manager.none()
-        return self.model._default_manager.filter(site=token.site)  # type: ignore[misc]
+        return self.model._default_manager.filter(site=token.site)
 
 
 class CleanModelSerializer(serializers.ModelSerializer):  # type: ignore[type-arg]
@@ -50,7 +50,8 @@ class CleanModelSerializer(serializers.ModelSerializer):  # type: ignore[type-ar
 
     @override
     def create(self, validated_data: dict[str, Any]) -> Any:
-        instance = self.Meta.model(**validated_data)
+        model: Any = self.Meta.model
+        instance = model(**validated_data)
         model_clean(instance, unique_field=self._unique_field)
         instance.save()
         return instance

@@ -73,7 +73,7 @@ class MappingTrySerializer(serializers.Serializer[Any]):
 
 
 class MappingProblemSerializer(serializers.Serializer[Any]):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]
     target = serializers.CharField()
     code = serializers.CharField()
     message = serializers.CharField()

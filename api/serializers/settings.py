@@ -35,7 +35,7 @@ class LinesField(serializers.ListField):
         return [line.strip() for line in str(data or "").splitlines() if line.strip()]
 
     @override
-    def to_internal_value(self, data: Any) -> str:
+    def to_internal_value(self, data: Any) -> str:  # type: ignore[override]
         return "\n".join(super().to_internal_value(data))
 
 

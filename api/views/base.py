@@ -7,13 +7,14 @@ listed. Every write runs in one transaction with its change-log row.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.db import models, transaction
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import mixins, viewsets
 from rest_framework.filters import OrderingFilter
 from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 from typing_extensions import override
 
 from api.authentication import ApiTokenAuthentication
@@ -26,18 +27,16 @@ from api.throttling import TokenRateThrottle
 from tenants.models import Site
 
 
-class SiteApiMixin:
-    authentication_classes: ClassVar = [ApiTokenAuthentication]
-    permission_classes: ClassVar = [TokenScope]
-    throttle_classes: ClassVar = [TokenRateThrottle]
+class SiteApiMixin(APIView):
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [TokenScope]
+    throttle_classes = [TokenRateThrottle]
     metadata_class = None  # no OPTIONS description: the schema is the description
     schema = ApiAutoSchema()
-    request: Any
 
     @property
     def token(self) -> ApiToken:
-        token: ApiToken = self.request.auth
-        return token
+        return cast(ApiToken, self.request.auth)
 
     @property
     def site(self) -> Site:
@@ -60,7 +59,7 @@ class SiteModelViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[t
     # that is not a number, rather than the resolver's HTML page.
     lookup_value_regex = "[^/]+"
     pagination_class = ApiCursorPagination
-    filter_backends: ClassVar = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields: ClassVar = ["id"]
     ordering: ClassVar = ["-id"]
     # A model-wide validation error (a uniqueness rule) is reported on this field.
@@ -70,7 +69,7 @@ class SiteModelViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[t
     def get_queryset(self) -> models.QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no token
             return self.model._default_manager.none()
-        return self.model._default_manager.filter(site=self.site)  # type: ignore[misc]
+        return self.model._default_manager.filter(site=self.site)
 
     @override
     def get_serializer_context(self) -> dict[str, Any]:

@@ -136,7 +136,7 @@ class AudienceSettingsViewSet(SettingsViewSet):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return self.model._default_manager.none()
-        return self.model._default_manager.filter(site=self.site)  # type: ignore[misc]
+        return self.model._default_manager.filter(site=self.site)
 
     @override
     def current(self, *, lock: bool) -> models.Model | None:
@@ -144,7 +144,8 @@ class AudienceSettingsViewSet(SettingsViewSet):
         if audience not in Audience.values:
             raise NotFound
         rows = self.get_queryset().select_related("site").filter(audience=audience)
-        return (rows.select_for_update(of=("self",)) if lock else rows).first()
+        row: models.Model | None = (rows.select_for_update(of=("self",)) if lock else rows).first()
+        return row
 
     @override
     def save_new(self, serializer: Any) -> Any:
