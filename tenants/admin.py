@@ -20,7 +20,7 @@ from django.http import HttpRequest
 from tenants.domains import site_domain_confirm, site_domain_verify_dns
 from tenants.models import Agent, LoginEvent, Site, SiteDomain, SiteOperator, SiteOwned
 from tenants.selectors import sites_operated_by
-from tenants.services import operator_grant
+from tenants.services import agent_deactivate, operator_grant
 
 # Inlines other apps show under a site (they append to this list from their
 # own admin module, so tenants imports none of them).
@@ -130,6 +130,13 @@ class AgentAdmin(SiteScopedAdmin):
     search_fields = ["email", "name"]
     autocomplete_fields = ["site"]
     readonly_fields = ["last_sign_in_at", "created_at"]
+    actions = ["deactivate"]
+
+    @admin.action(description="Deactivate the selected agents (their sessions end at once)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[Agent]) -> None:
+        for agent in queryset.select_related("site"):
+            agent_deactivate(site=agent.site, agent=agent)
+        self.message_user(request, "Agent(s) deactivated.", messages.SUCCESS)
 
 
 @admin.register(LoginEvent)

@@ -131,3 +131,15 @@ def test_cursor_pagination_walks_every_agent_once(api: APIClient, site: Site) ->
         seen += [a["email"] for a in body["results"]]
         url = body["next"]
     assert sorted(seen) == sorted(f"p{n}@a.example" for n in range(7))
+
+
+def test_admin_deactivate_action_uses_the_same_service(
+    admin_client, agent: Agent, signed_in_client
+) -> None:
+    console = signed_in_client(agent)
+    admin_client.post(
+        "/admin/tenants/agent/", {"action": "deactivate", "_selected_action": [agent.pk]}
+    )
+    agent.refresh_from_db()
+    assert not agent.is_active
+    assert console.get("/console/").status_code == 302
