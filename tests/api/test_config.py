@@ -245,3 +245,43 @@ def test_email_domains(api: APIClient, site: Site, other_site: Site) -> None:
     theirs = SiteDomain.objects.create(site=other_site, domain="b.example")
     assert api.delete(f"/api/v1/email-domains/{theirs.pk}/").status_code == 404
     assert [d["domain"] for d in results(api.get("/api/v1/email-domains/"))] == ["shop.example"]
+
+
+def test_docs_walkthrough_mapping_example(api: APIClient) -> None:
+    """The example of docs/api.md, step 3, answers as the page says."""
+    var = api.post(
+        "/api/v1/custom-variables/",
+        {"key": "tier", "label": "Tier", "type": "choice", "choices": "gold\nsilver"},
+        format="json",
+    ).json()["id"]
+    created = api.post(
+        "/api/v1/field-mappings/",
+        {
+            "audience": "visitor",
+            "protocol": "jwt",
+            "source": "account.tier",
+            "target": "custom",
+            "variable": var,
+            "lower": True,
+        },
+        format="json",
+    )
+    assert created.status_code == 201
+    tried = api.post(
+        "/api/v1/field-mappings/try/",
+        {
+            "audience": "visitor",
+            "protocol": "jwt",
+            "sample": {"external_id": "u-1", "account": {"tier": "GOLD"}},
+        },
+        format="json",
+    ).json()
+    assert tried["ok"] is True
+    assert tried["values"]["custom.tier"] == "gold"
+    assert tried["problems"] == []
+
+
+def test_schema_as_json(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/api/v1/schema/?format=json")
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.")
