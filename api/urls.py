@@ -6,7 +6,11 @@ URL names are namespaced ``api:*``.
 from __future__ import annotations
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import SimpleRouter
 
 from api.views.agents import AgentViewSet
@@ -44,6 +48,6 @@ urlpatterns = [
     path("v1/site/", site_settings, name="site"),
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(urlconf=None), name="schema"),
-    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("v1/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
 ]

@@ -183,3 +183,18 @@ def test_operator_does_not_see_other_sites_tokens(
     assert revoked.status_code in (200, 302)
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_rate_limit_store_down_is_503_not_500(
+    site: Site,
+    token_factory: TokenFactory,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    _, raw = token_factory(site)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    assert_refused(bearer(raw).get("/api/v1/agents/"), 503, "service_unavailable")
