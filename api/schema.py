@@ -9,6 +9,12 @@ from drf_spectacular.utils import OpenApiExample, OpenApiResponse
 from rest_framework import serializers
 from typing_extensions import override
 
+from tenants.models import Agent
+
+# One enum name for agents' roles (the agent's own and the role of agents
+# created just in time), for ENUM_NAME_OVERRIDES.
+AGENT_ROLES = Agent.Role
+
 
 class ErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField(help_text="What went wrong, in words.")

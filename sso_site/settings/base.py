@@ -179,6 +179,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        "AgentRoleEnum": "api.schema.AGENT_ROLES",
         "ProtocolEnum": "tenants.models.Protocol",
         "MappedProtocolEnum": "mapping.models.MAPPED_PROTOCOLS",
     },

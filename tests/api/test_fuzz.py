@@ -87,3 +87,28 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler()).exclud
 @pytest.mark.usefixtures("_wsgi_keeps_test_connection")
 def test_api_conforms_to_its_schema(case: Any, fuzz_headers: dict[str, str]) -> None:
     case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
+
+
+@pytest.mark.usefixtures("_wsgi_keeps_test_connection")
+def test_api_stateful_workflows(fuzz_headers: dict[str, str]) -> None:
+    """Sequences of calls along the links schemathesis infers (an object
+    created by POST, then read, changed, deleted through its ID)."""
+    machine = schema.as_state_machine()
+
+    class Workflow(machine):  # type: ignore[valid-type,misc]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": fuzz_headers}
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs)
+
+    Workflow.run(
+        settings=settings(
+            max_examples=8,
+            stateful_step_count=6,
+            deadline=None,
+            phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
+    )
