@@ -51,15 +51,15 @@ def _run(iterations: int, *, rebuild: bool) -> tuple[float, int, float]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from devidp.saml_kit import acs_post, idp_create, saml_settings_create, sign_in_start
     from sso.saml.config import sp_config_cache_clear
     from tenants.models import Agent, Site
-    from tests.sso.saml.conftest import _idp, acs_post, saml_settings_create, sign_in_start
 
     Site.objects.all().delete()
     site = Site.objects.create(site_id=10001, name="Bench", allowed_origins="")
     Agent.objects.create(site=site, email="alice@a.example")
     with tempfile.TemporaryDirectory() as keydir:
-        idp = _idp(Path(keydir), "idp-a")
+        idp = idp_create(Path(keydir), "idp-a")
         saml_settings_create(site, idp)
         sp_metadata = Client().get(f"/sso/{site.site_id}/agent/saml/metadata/").content.decode()
         server = idp.server([sp_metadata])

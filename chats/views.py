@@ -23,9 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.models import Campaign, Visitor
-from campaigns.selectors import visitor_get_by_pk
+from campaigns.selectors import campaign_get_active, visitor_get_by_pk
 from chats.models import Chat, Message
-from chats.selectors import campaign_get_active, chat_get, messages_after, signin_request_pending
+from chats.selectors import chat_get, messages_after, signin_request_pending
 from chats.services import (
     ChatRefusedError,
     chat_start,

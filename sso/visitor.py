@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Campaign, Visitor
-from chats.selectors import campaign_get_active
+from campaigns.selectors import campaign_get_active
 from chats.services import visitor_handoff_mint
 from sso.jwt.flows import RETURN_TO, jwt_identity, url_with_params
 from sso.jwt.selectors import jwt_settings_get_enabled

@@ -15,7 +15,7 @@ from django.utils import timezone
 from campaigns.models import Visitor
 from campaigns.selectors import visitor_get_by_pk
 from campaigns.services import visitor_upsert
-from mapping.services import MappedFields, mapping_apply
+from mapping.services import MappedFields, MappingRefusedError, mapping_apply
 from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
@@ -126,14 +126,27 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
 
 
 def _mapped(identity: VerifiedIdentity) -> MappedFields:
-    return mapping_apply(
-        site=identity.site,
-        audience=identity.audience,
-        protocol=identity.protocol,
-        claims=identity.claims,
-        subject=identity.subject,
-        reference=identity.reference,
-    )
+    """Return the mapped fields; a mapping problem becomes MAPPING_FAILED."""
+    try:
+        return mapping_apply(
+            site=identity.site,
+            audience=identity.audience,
+            protocol=identity.protocol,
+            claims=identity.claims,
+        )
+    except MappingRefusedError as problem:
+        raise SignInRefused(
+            RefusalReason.MAPPING_FAILED,
+            site=identity.site,
+            audience=identity.audience,
+            protocol=identity.protocol,
+            subject=identity.subject,
+            detail={
+                "fields": problem.fields,
+                "problems": problem.problems,
+                **({"reference": identity.reference} if identity.reference else {}),
+            },
+        ) from problem
 
 
 def _agent_for(identity: VerifiedIdentity) -> Agent:
