@@ -123,6 +123,7 @@ def test_a_failed_agent_mapping_leaves_the_signed_in_session_and_agent_alone(
             identity=identity_for(agent, claims=jwt_claims(email=agent.email, name="New")),
         )
 
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert refused.value.detail["fields"] == ["department"]
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
@@ -139,8 +140,9 @@ def test_a_failed_mapping_creates_no_just_in_time_agent(site: Site) -> None:
         claims=jwt_claims(email="new@a.example"),
     )
     ident = type(ident)(**{**_as_dict(ident), "jit_role": "agent"})
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=ident)
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert not Agent.objects.filter(email="new@a.example").exists()
 
 
@@ -258,8 +260,9 @@ def test_a_visitor_refusal_leaves_an_agent_session_alone(agent: Agent) -> None:
         subject="v-1",
         claims=jwt_claims(),
     )
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(request, identity=ident)
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
     assert session_key_for(Audience.VISITOR) not in request.session
@@ -280,8 +283,9 @@ def test_a_variable_changing_type_changes_its_mappings(site: Site) -> None:
         )
         return sign_in(session_request(), identity=ident).principal
 
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         attempt()
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     level.type = "text"
     level.save()
     assert attempt().custom == {"level": "gold"}

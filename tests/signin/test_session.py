@@ -118,8 +118,10 @@ def test_refusal_of_a_signed_in_session_leaves_it_unchanged(agent: Agent) -> Non
     request.session.save()
     key, data = request.session.session_key, dict(request.session.items())
 
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(request, identity=identity_for(agent, subject="nobody@a.example"))
+
+    assert refused.value.reason == RefusalReason.UNKNOWN_AGENT
 
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
@@ -171,8 +173,9 @@ def test_sign_out_flushes_the_session_and_is_audited(agent: Agent) -> None:
 
 def test_just_in_time_creation_makes_an_agent_only_when_asked(site: Site) -> None:
     identity = identity_for(AgentFactory.build(site=site, email="new@a.example"))
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=identity)
+    assert refused.value.reason == RefusalReason.UNKNOWN_AGENT
 
     jit = identity_for(
         AgentFactory.build(site=site, email="new@a.example"),
