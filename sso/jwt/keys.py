@@ -103,6 +103,12 @@ def jwks_key_ders(url: str, algorithm: str) -> frozenset[bytes]:
     )
 
 
+def jwks_forget(url: str) -> None:
+    """Drop all that is cached of the JWKS at ``url``: document, copy, lock, pause."""
+    for what in ("doc", "stale", "lock", "refetch"):
+        _store.delete(_cache_key(url, what))
+
+
 def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
     # A token naming a kid gets the key of that kid; keys configured without
     # an ID accept any. A token without a kid may have been signed by any key

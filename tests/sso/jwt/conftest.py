@@ -19,9 +19,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.core.cache import cache
 from django.test import Client
 
+from sso.jwt.keys import jwks_forget
 from sso.jwt.models import JwtSettings
 from sso.secret_store import secret_encrypt, secret_fingerprint
 from sso_site.signin.keys import session_key_for
@@ -219,6 +219,10 @@ class JwksServer:
 
 @pytest.fixture
 def jwks_server() -> Iterator[JwksServer]:
-    cache.clear()  # this test run's own Redis database
+    # Only this URL's keys: the Redis database is shared with the Celery
+    # broker and other tests, so it is never flushed. (A port may be reused
+    # by a later server, hence before and after.)
     with JwksServer() as server:
+        jwks_forget(server.url)
         yield server
+        jwks_forget(server.url)
