@@ -107,8 +107,9 @@ def _parse_only(site: object, encoded: str, request_id: str, iterations: int) ->
     from saml2.client import Saml2Client
 
     from sso.saml.config import saml_settings_get, sp_config_get
+    from tenants.models import Audience
 
-    settings = saml_settings_get(site=site, audience="agent")  # type: ignore[arg-type]
+    settings = saml_settings_get(site=site, audience=Audience.AGENT)
     assert settings is not None
     conf = sp_config_get(RequestFactory().get("/"), settings=settings)
     timings = []

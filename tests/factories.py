@@ -1,5 +1,8 @@
 """factory_boy factories, one per model: valid rows of one site by default.
 
+Call ``SiteFactory.create(...)`` (typed: it returns a ``Site``) rather than
+``SiteFactory.create(...)``, which the type checker sees as a factory instance.
+
 Every site-owned factory takes ``site=``; rows it creates for related
 objects (a chat's campaign, a message's chat) belong to that same site, so
 a factory never builds a cross-tenant row by accident.
@@ -38,7 +41,7 @@ from tenants.models import (
 )
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -47,7 +50,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     allowed_origins = "https://shop.example"
 
 
-class AgentFactory(factory.django.DjangoModelFactory):
+class AgentFactory(factory.django.DjangoModelFactory[Agent]):
     class Meta:
         model = Agent
 
@@ -56,7 +59,7 @@ class AgentFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[Any]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -65,7 +68,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_staff = True
 
 
-class SiteOperatorFactory(factory.django.DjangoModelFactory):
+class SiteOperatorFactory(factory.django.DjangoModelFactory[SiteOperator]):
     class Meta:
         model = SiteOperator
 
@@ -73,7 +76,7 @@ class SiteOperatorFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
 
 
-class SiteDomainFactory(factory.django.DjangoModelFactory):
+class SiteDomainFactory(factory.django.DjangoModelFactory[SiteDomain]):
     class Meta:
         model = SiteDomain
 
@@ -81,7 +84,7 @@ class SiteDomainFactory(factory.django.DjangoModelFactory):
     domain = factory.Sequence(lambda n: f"company{n}.example")
 
 
-class LoginEventFactory(factory.django.DjangoModelFactory):
+class LoginEventFactory(factory.django.DjangoModelFactory[LoginEvent]):
     class Meta:
         model = LoginEvent
 
@@ -92,7 +95,7 @@ class LoginEventFactory(factory.django.DjangoModelFactory):
     subject = factory.Sequence(lambda n: f"agent{n}@example.com")
 
 
-class UsedTokenFactory(factory.django.DjangoModelFactory):
+class UsedTokenFactory(factory.django.DjangoModelFactory[UsedToken]):
     class Meta:
         model = UsedToken
 
@@ -102,7 +105,7 @@ class UsedTokenFactory(factory.django.DjangoModelFactory):
     expires_at = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(minutes=5))
 
 
-class CampaignFactory(factory.django.DjangoModelFactory):
+class CampaignFactory(factory.django.DjangoModelFactory[Campaign]):
     class Meta:
         model = Campaign
 
@@ -110,7 +113,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Campaign {n}")
 
 
-class VisitorFactory(factory.django.DjangoModelFactory):
+class VisitorFactory(factory.django.DjangoModelFactory[Visitor]):
     class Meta:
         model = Visitor
 
@@ -120,7 +123,7 @@ class VisitorFactory(factory.django.DjangoModelFactory):
     email = factory.Sequence(lambda n: f"visitor{n}@shop.example")
 
 
-class CustomVariableFactory(factory.django.DjangoModelFactory):
+class CustomVariableFactory(factory.django.DjangoModelFactory[CustomVariable]):
     class Meta:
         model = CustomVariable
 
@@ -129,7 +132,7 @@ class CustomVariableFactory(factory.django.DjangoModelFactory):
     label = factory.Sequence(lambda n: f"Variable {n}")
 
 
-class FieldMappingFactory(factory.django.DjangoModelFactory):
+class FieldMappingFactory(factory.django.DjangoModelFactory[FieldMapping]):
     class Meta:
         model = FieldMapping
 
@@ -140,7 +143,7 @@ class FieldMappingFactory(factory.django.DjangoModelFactory):
     target = Target.PHONE
 
 
-class ChatFactory(factory.django.DjangoModelFactory):
+class ChatFactory(factory.django.DjangoModelFactory[Chat]):
     class Meta:
         model = Chat
 
@@ -149,7 +152,7 @@ class ChatFactory(factory.django.DjangoModelFactory):
     guest_label = factory.Sequence(lambda n: f"Guest {n}")
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
     class Meta:
         model = Message
 
@@ -159,7 +162,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     text = factory.Faker("sentence")
 
 
-class SignInRequestFactory(factory.django.DjangoModelFactory):
+class SignInRequestFactory(factory.django.DjangoModelFactory[SignInRequest]):
     class Meta:
         model = SignInRequest
 
@@ -168,7 +171,7 @@ class SignInRequestFactory(factory.django.DjangoModelFactory):
     agent = factory.SubFactory(AgentFactory, site=factory.SelfAttribute("..site"))
 
 
-class RoutingRuleFactory(factory.django.DjangoModelFactory):
+class RoutingRuleFactory(factory.django.DjangoModelFactory[RoutingRule]):
     class Meta:
         model = RoutingRule
 
@@ -183,7 +186,7 @@ def _shared_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
-class JwtSettingsFactory(factory.django.DjangoModelFactory):
+class JwtSettingsFactory(factory.django.DjangoModelFactory[JwtSettings]):
     """HS256 settings with a fresh shared secret (``secret``, not stored)."""
 
     class Meta:
@@ -206,7 +209,7 @@ def factory_idp() -> DevIdp:
     return idp_create(Path(tempfile.mkdtemp(prefix="factory-idp-")), "factory-idp")
 
 
-class SamlSettingsFactory(factory.django.DjangoModelFactory):
+class SamlSettingsFactory(factory.django.DjangoModelFactory[SamlSettings]):
     """Settings trusting ``factory_idp()``, validated (derived fields filled) on create."""
 
     class Meta:
@@ -219,7 +222,7 @@ class SamlSettingsFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: type[SamlSettings], *args: Any, **kwargs: Any) -> SamlSettings:
-        settings = model_class(*args, **kwargs)
+        settings = model_class(**kwargs)
         settings.full_clean()
         settings.save()
         return settings

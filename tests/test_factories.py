@@ -8,7 +8,7 @@ import pytest
 
 from tests import factories
 
-ALL = [
+ALL: list[Any] = [
     factories.SiteFactory,
     factories.AgentFactory,
     factories.SiteOperatorFactory,
@@ -38,10 +38,11 @@ def test_the_factory_makes_a_valid_row(factory: Any) -> None:
 
 @pytest.mark.django_db
 def test_related_rows_belong_to_the_same_site() -> None:
-    site = factories.SiteFactory()
-    message = factories.MessageFactory(site=site)
-    request = factories.SignInRequestFactory(site=site)
+    site = factories.SiteFactory.create()
+    message = factories.MessageFactory.create(site=site)
+    request = factories.SignInRequestFactory.create(site=site)
     assert message.chat.site == message.chat.campaign.site == site
+    assert request.agent is not None
     assert request.agent.site == request.chat.site == site
 
 

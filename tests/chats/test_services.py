@@ -161,7 +161,7 @@ def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     visitor = visitor_of(site)
-    other_campaign = CampaignFactory(site=other_site)
+    other_campaign = CampaignFactory.create(site=other_site)
     for site_, campaign in [(site, campaigns.optional), (other_site, other_campaign)]:
         code = visitor_handoff_mint(site=site, campaign=campaigns.none, visitor=visitor)
         credential = ChatCredential(site_.pk, campaign.pk, None, None)

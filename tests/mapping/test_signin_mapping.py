@@ -136,6 +136,7 @@ def test_the_visitor_is_refreshed_at_each_sign_in(visitor_jwt_site: Site) -> Non
     assert visitor.custom["newsletter"] is True
     assert visitor.custom["credit"] == 0
     assert Visitor.objects.count() == 1
+    assert visitor.last_sign_in_at is not None
     assert visitor.last_sign_in_at > timezone.now() - dt.timedelta(minutes=1)
 
 

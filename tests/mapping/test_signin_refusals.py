@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.template.response import TemplateResponse
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Visitor
@@ -81,6 +82,7 @@ def test_a_failed_mapping_refuses_with_no_session_and_a_precise_audit_event(
     response = render_refusal(request, refused.value)
 
     assert refused.value.reason == RefusalReason.MAPPING_FAILED
+    assert isinstance(response, TemplateResponse)
     assert response.status_code == 403
     assert 'id="reason-code">mapping_failed<' in response.rendered_content
     assert SECRET_VALUE not in response.rendered_content

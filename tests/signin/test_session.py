@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.template.response import TemplateResponse
 
 from campaigns.models import Visitor
 from sso_site.signin.keys import session_key_for
@@ -54,7 +55,7 @@ def test_sign_in_records_success_and_applies_site_lifetime(agent: Agent) -> None
 
 
 def test_sign_in_as_someone_else_flushes_the_previous_session(agent: Agent) -> None:
-    colleague = AgentFactory(site=agent.site)
+    colleague = AgentFactory.create(site=agent.site)
     request = session_request()
     sign_in(request, identity=identity_for(agent))
     request.session["draft"] = "of the first agent"
@@ -102,6 +103,7 @@ def test_refused_sign_in_creates_no_session_and_records_its_reason(
     response = render_refusal(request, refused.value)
 
     assert refused.value.reason == reason
+    assert isinstance(response, TemplateResponse)
     assert response.status_code == 403
     assert f'id="reason-code">{reason}<' in response.rendered_content
     assert request.session.session_key is None

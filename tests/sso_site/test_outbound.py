@@ -8,6 +8,7 @@ refusal is the guard's doing, never a server that was not there.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -123,7 +124,7 @@ def test_the_saml_metadata_fetch_refuses_a_redirect_to_a_private_address(
     internal = serve("127.0.0.2", document(b"<secret/>"))
     public = serve("127.0.0.1", redirect(f"{internal.url}/metadata"))
     # idp.example is "public": it resolves to an address that counts as global.
-    dns = _dns({"idp.example": ["127.0.0.1"], "127.0.0.2": ["127.0.0.2"]})
+    dns = FakeDns({"idp.example": ["127.0.0.1"], "127.0.0.2": ["127.0.0.2"]})
     monkeypatch.setattr(outbound, "resolve", dns)
     monkeypatch.setattr(outbound, "_is_public", lambda address: str(address) == "127.0.0.1")
 
@@ -154,21 +155,19 @@ def test_a_scheme_outside_the_allow_list_is_refused(serve: Any) -> None:
     assert https_only.value.problem == Problem.SCHEME
 
 
-def _dns(answers: dict[str, list[str]]) -> Callable[[str, int], list[Any]]:
-    """A resolver that answers from ``answers``, each call shifting the list
-    (the next call gets the next address: a rebinding DNS server).
+class FakeDns:
+    """A resolver that answers from ``answers``, each call of a host moving
+    to its next address (a rebinding DNS server); ``calls`` counts them.
     """
-    import ipaddress
 
-    calls: dict[str, int] = {}
+    def __init__(self, answers: dict[str, list[str]]) -> None:
+        self.answers = answers
+        self.calls: dict[str, int] = {}
 
-    def resolve(host: str, port: int) -> list[Any]:
-        calls[host] = calls.get(host, 0) + 1
-        addresses = answers[host]
-        return [ipaddress.ip_address(addresses[min(calls[host], len(addresses)) - 1])]
-
-    resolve.calls = calls  # type: ignore[attr-defined]
-    return resolve
+    def __call__(self, host: str, port: int) -> list[Any]:
+        self.calls[host] = self.calls.get(host, 0) + 1
+        addresses = self.answers[host]
+        return [ipaddress.ip_address(addresses[min(self.calls[host], len(addresses)) - 1])]
 
 
 def test_dns_is_resolved_once_and_the_connection_pinned(
@@ -178,19 +177,17 @@ def test_dns_is_resolved_once_and_the_connection_pinned(
     # First answer: the allowed address; any later answer: an internal one
     # that nothing listens on. A guard that resolved again to connect would
     # reach it (or fail); a pinned one never asks twice.
-    dns = _dns({"rebind.example": ["127.0.0.1", "10.255.255.1"]})
+    dns = FakeDns({"rebind.example": ["127.0.0.1", "10.255.255.1"]})
     monkeypatch.setattr(outbound, "resolve", dns)
 
     fetched = get(f"http://rebind.example:{server.port}/doc")
 
     assert fetched.body == b"<pinned/>"
-    assert dns.calls == {"rebind.example": 1}  # type: ignore[attr-defined]
+    assert dns.calls == {"rebind.example": 1}
     assert server.hosts == [f"rebind.example:{server.port}"]  # spoken to by name
 
 
 def test_a_name_with_any_internal_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ipaddress
-
     def resolve(host: str, port: int) -> list[Any]:
         return [ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("169.254.169.254")]
 
@@ -260,7 +257,7 @@ def test_https_verifies_the_certificate_of_the_name_not_the_address(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
-    monkeypatch.setattr(outbound, "resolve", _dns({"tls.example": ["127.0.0.1"]}))
+    monkeypatch.setattr(outbound, "resolve", FakeDns({"tls.example": ["127.0.0.1"]}))
 
     # A self-signed certificate is not trusted: the connection is refused.
     with pytest.raises(OutboundRefusedError) as refused:
