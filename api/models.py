@@ -7,6 +7,7 @@ strong as the secret itself, and a lookup by digest is one indexed query.
 
 from __future__ import annotations
 
+import hashlib
 from typing import ClassVar
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,13 @@ from django.db import models
 from django.utils import timezone
 
 from tenants.models import Site, SiteOwned
+
+TOKEN_PREFIX = "sso_"  # noqa: S105 - a marker, not a secret
+
+
+def token_digest(raw: str) -> str:
+    """Return the stored form of a raw token: its SHA-256, hex."""
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class Scope(models.TextChoices):

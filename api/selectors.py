@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from api.models import ApiToken
-from api.services import TOKEN_PREFIX, token_digest
+from api.models import TOKEN_PREFIX, ApiToken, token_digest
 
 RAW_TOKEN_MAX = 128
 

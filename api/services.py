@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -11,19 +10,13 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from api.models import ApiChange, ApiToken
+from api.models import TOKEN_PREFIX, ApiChange, ApiToken, token_digest
 from tenants.models import Site
 
-TOKEN_PREFIX = "sso_"  # noqa: S105 - a marker, not a secret
 TOKEN_BYTES = 32
 # last_used_at is a hint for operators, not an audit trail: write it at most
 # this often, so a busy integration does not turn every read into a write.
 LAST_USED_GRANULARITY = timedelta(minutes=1)
-
-
-def token_digest(raw: str) -> str:
-    """Return the stored form of a raw token: its SHA-256, hex."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @transaction.atomic

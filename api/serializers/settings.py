@@ -17,7 +17,7 @@ from typing_extensions import override
 from api.serializers.base import CleanModelSerializer, model_clean
 from sso.jwt.keys import JwksUnavailableError, jwks_key_ders, jwks_problem
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
-from sso.jwt.separation import served_key_errors
+from sso.jwt.separation import KeyRow, served_key_errors
 from sso.saml.config import sp_urls
 from sso.saml.models import SamlSettings
 from sso.secret_store import SECRET_BYTES, secret_encrypt, secret_fingerprint
@@ -189,7 +189,7 @@ class JwtSettingsSerializer(CleanModelSerializer):
         return config
 
 
-def _served(config: JwtSettings) -> frozenset[bytes]:
+def _served(config: KeyRow) -> frozenset[bytes]:
     try:
         return jwks_key_ders(config.jwks_url, config.algorithm)
     except JwksUnavailableError:
@@ -206,6 +206,6 @@ def _check_served_keys(config: JwtSettings) -> None:
         if problem:
             errors["jwks_url"] = [problem]
     if not errors:
-        errors = served_key_errors(config, served=_served)
+        errors = served_key_errors(config, others=config.other_audience_settings(), served=_served)
     if errors:
         raise serializers.ValidationError(errors)

@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
-    "drf_spectacular",
+    "drf_spectacular",  # the API's OpenAPI schema
     "drf_spectacular_sidecar",
     "tenants",
     "campaigns",
@@ -191,7 +191,6 @@ SPECTACULAR_SETTINGS = {
 
 # The SSO layer.
 SSO_SITE_COOKIE = "sso_site_id"  # remembers the site ID on the agent login page
-SSO_DEFAULT_SESSION_LIFETIME = 8 * 3600
 # JWKS documents of JWT sites: fetch timeout, cache TTL, least interval
 # between refetches on an unknown kid; plain http and private addresses
 # (loopback, LAN, link-local) only for tests and demos.

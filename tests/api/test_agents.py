@@ -108,8 +108,8 @@ def test_deactivate_ends_the_agents_session(
 
 
 def test_filters_and_ordering(api: APIClient, site: Site) -> None:
-    AgentFactory(site=site, email="b@a.example", role="admin")
-    AgentFactory(site=site, email="a@a.example", role="agent", is_active=False)
+    AgentFactory.create(site=site, email="b@a.example", role="admin")
+    AgentFactory.create(site=site, email="a@a.example", role="agent", is_active=False)
     assert [a["email"] for a in results(api.get("/api/v1/agents/?role=admin"))] == ["b@a.example"]
     assert [a["email"] for a in results(api.get("/api/v1/agents/?is_active=false"))] == [
         "a@a.example"
@@ -123,7 +123,7 @@ def test_filters_and_ordering(api: APIClient, site: Site) -> None:
 
 def test_cursor_pagination_walks_every_agent_once(api: APIClient, site: Site) -> None:
     for n in range(7):
-        AgentFactory(site=site, email=f"p{n}@a.example")
+        AgentFactory.create(site=site, email=f"p{n}@a.example")
     seen: list[str] = []
     url: str | None = "/api/v1/agents/?page_size=3"
     while url:

@@ -64,8 +64,8 @@ def fuzz_headers(site: Site, token_factory: TokenFactory, settings: Any) -> dict
     elif time.monotonic() - _started[0] > FUZZ_BUDGET_SECONDS:
         pytest.skip("fuzzing time budget spent")
     settings.SSO_API_RATE = "100000/min"
-    AgentFactory(site=site)
-    CampaignFactory(site=site)
+    AgentFactory.create(site=site)
+    CampaignFactory.create(site=site)
     _, raw = token_factory(site)
     return {"Authorization": f"Bearer {raw}"}
 

@@ -23,8 +23,10 @@ def test_visitors_and_chats_are_read_only_and_scoped(
 ) -> None:
     mine = Visitor.objects.create(site=site, external_id="v-1", custom={"tier": "gold"})
     theirs = Visitor.objects.create(site=other_site, external_id="v-2")
-    chat = Chat.objects.create(site=site, campaign=CampaignFactory(site=site), visitor=mine)
-    Chat.objects.create(site=other_site, campaign=CampaignFactory(site=other_site), visitor=theirs)
+    chat = Chat.objects.create(site=site, campaign=CampaignFactory.create(site=site), visitor=mine)
+    Chat.objects.create(
+        site=other_site, campaign=CampaignFactory.create(site=other_site), visitor=theirs
+    )
     visitors = results(api.get("/api/v1/visitors/"))
     assert [(v["external_id"], v["custom"]) for v in visitors] == [("v-1", {"tier": "gold"})]
     assert api.get(f"/api/v1/visitors/{theirs.pk}/").status_code == 404

@@ -102,7 +102,7 @@ def test_no_secret_in_any_response(
     )
     assert created.status_code == 201
     Visitor.objects.create(site=site, external_id="v-1")
-    CampaignFactory(site=site)
+    CampaignFactory.create(site=site)
     LoginEvent.objects.create(site=site, audience="agent", outcome="success")
     jwt_row = JwtSettings.objects.get(site=site)
     saml_row = SamlSettings.objects.get(site=site)

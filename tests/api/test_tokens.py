@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from api.models import ApiChange, ApiToken
-from api.services import api_token_revoke, token_digest
+from api.models import ApiChange, ApiToken, token_digest
+from api.services import api_token_revoke
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
 from tests.api.conftest import TokenFactory
@@ -28,7 +28,7 @@ def bearer(raw: str) -> APIClient:
     return client
 
 
-def assert_refused(response, status: int, code: str) -> None:  # type: ignore[no-untyped-def]
+def assert_refused(response, status: int, code: str) -> None:
     assert response.status_code == status, response.content
     assert response.json()["code"] == code
     assert settings.SESSION_COOKIE_NAME not in response.cookies
@@ -107,7 +107,7 @@ def test_last_use_is_recorded(site: Site, token_factory: TokenFactory) -> None:
     assert token.last_used_at is not None
 
 
-def test_rate_limit_per_token(site: Site, token_factory: TokenFactory, settings) -> None:  # type: ignore[no-untyped-def]
+def test_rate_limit_per_token(site: Site, token_factory: TokenFactory, settings) -> None:
     settings.SSO_API_RATE = "3/min"
     cache.clear()
     _, raw = token_factory(site)
@@ -188,7 +188,7 @@ def test_operator_does_not_see_other_sites_tokens(
 def test_rate_limit_store_down_is_503_not_500(
     site: Site,
     token_factory: TokenFactory,
-    settings,  # type: ignore[no-untyped-def]
+    settings,
 ) -> None:
     _, raw = token_factory(site)
     settings.CACHES = {
