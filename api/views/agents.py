@@ -4,7 +4,7 @@ from typing import Any, ClassVar
 
 import django_filters
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -27,6 +27,17 @@ class AgentFilter(django_filters.FilterSet):
         fields: ClassVar = ["email", "role", "department", "is_active"]
 
 
+@extend_schema_view(
+    create=extend_schema(
+        examples=[
+            OpenApiExample(
+                "New supervisor",
+                value={"email": "ann@customer.example", "name": "Ann", "role": "supervisor"},
+                request_only=True,
+            )
+        ]
+    )
+)
 class AgentViewSet(
     mixins.ListModelMixin,
     CreateMixin,

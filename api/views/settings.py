@@ -9,7 +9,12 @@ from typing import Any, ClassVar
 
 from django.db import models, transaction
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -95,7 +100,7 @@ class SettingsViewSet(SiteApiMixin, viewsets.GenericViewSet):  # type: ignore[ty
         return self.update(request, *args, partial=True, **kwargs)
 
 
-def _settings_schema(serializer: Any, what: str) -> Any:
+def _settings_schema(serializer: Any, what: str, examples: tuple[OpenApiExample, ...] = ()) -> Any:
     return extend_schema_view(
         retrieve=extend_schema(
             summary=f"Read the {what}",
@@ -104,6 +109,7 @@ def _settings_schema(serializer: Any, what: str) -> Any:
         update=extend_schema(
             summary=f"Replace the {what} (If-Match, or If-None-Match: * to create)",
             parameters=[IF_MATCH, IF_NONE_MATCH],
+            examples=list(examples),
             responses={200: serializer, 201: serializer},
         ),
         partial_update=extend_schema(
@@ -165,7 +171,22 @@ class SamlSettingsViewSet(AudienceSettingsViewSet):
 
 
 @extend_schema(parameters=[AUDIENCE])
-@_settings_schema(JwtSettingsSerializer, "JWT settings of one audience")
+@_settings_schema(
+    JwtSettingsSerializer,
+    "JWT settings of one audience",
+    (
+        OpenApiExample(
+            "HS256",
+            value={
+                "enabled": True,
+                "login_url": "https://login.customer.example/sso",
+                "algorithm": "HS256",
+                "secret": "at least 32 random bytes, e.g. openssl rand -base64 48",
+            },
+            request_only=True,
+        ),
+    ),
+)
 class JwtSettingsViewSet(AudienceSettingsViewSet):
     """JWT sign-in for agents or visitors; the shared secret is write-only."""
 
