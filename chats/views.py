@@ -9,7 +9,6 @@ apply: a cross-site page cannot read or attach the token).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -35,8 +34,11 @@ from chats.services import (
 )
 from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
 from sso_site.signin.session import principal_from_session
+from tenants.inputs import InputError, ascii_int_or, json_read
 from tenants.models import Audience, Site
 from tenants.selectors import site_get_by_public_id
+
+MAX_PK = 2**63 - 1
 
 
 def _site_campaign(site_id: int, campaign_id: int) -> tuple[Site, Campaign]:
@@ -153,9 +155,9 @@ def window_api(view: Api) -> Callable[..., HttpResponse]:
         except ChatTokenError:
             return JsonResponse({"error": "bad_token"}, status=401)
         try:
-            body = json.loads(request.body or b"{}") if request.method == "POST" else {}
-        except ValueError:
-            return JsonResponse({"error": "bad_request"}, status=400)
+            body = json_read(request.body or b"{}") if request.method == "POST" else {}
+        except InputError as error:
+            return JsonResponse({"error": error.code}, status=400)
         if not isinstance(body, dict):
             return JsonResponse({"error": "bad_request"}, status=400)
         try:
@@ -223,10 +225,8 @@ def api_send(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dic
 def api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
     """New messages after ``?after=<id>``, the chat's status, a pending sign-in request."""
     chat = _chat_or_refuse(window)
-    after = request.GET.get("after", "0")
-    messages = messages_after(
-        site=window.site, chat=chat, after=int(after) if after.isdigit() else 0, for_visitor=True
-    )
+    after = ascii_int_or(request.GET.get("after"), 0, minimum=0, maximum=MAX_PK)
+    messages = messages_after(site=window.site, chat=chat, after=after, for_visitor=True)
     return {
         "status": chat.status,
         "signin_requested": chat.visitor_id is None

@@ -25,6 +25,7 @@ from chats.services import (
     signin_request_create,
 )
 from sso_site.signin.decorators import agent_required
+from tenants.inputs import ascii_int_or
 from tenants.models import Agent
 
 
@@ -80,8 +81,8 @@ def chat_poll(request: HttpRequest, chat_id: int) -> JsonResponse:
     """New messages after ``?after=<id>`` and the visitor panel."""
     chat = _chat(request, chat_id)
     site = _agent(request).site
-    after = request.GET.get("after", "0")
-    messages = messages_after(site=site, chat=chat, after=int(after) if after.isdigit() else 0)
+    after = ascii_int_or(request.GET.get("after"), 0, minimum=0, maximum=2**63 - 1)
+    messages = messages_after(site=site, chat=chat, after=after)
     return JsonResponse(
         {
             "chat": chat_summary(chat),

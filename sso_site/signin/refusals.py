@@ -33,6 +33,8 @@ class RefusalReason(StrEnum):
     REPLAY = "replay"
     MFA_REQUIRED = "mfa_required"
     MAPPING_FAILED = "mapping_failed"
+    IDENTITY_LOOKALIKE = "identity_lookalike"
+    JIT_DOMAIN = "jit_domain_not_allowed"
     # SAML.
     SAML_MALFORMED = "saml_malformed"
     SAML_UNSIGNED = "saml_unsigned"
@@ -96,6 +98,10 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.REPLAY: "This sign-in has already been used. Please sign in again.",
     RefusalReason.MFA_REQUIRED: "This site requires multi-factor authentication.",
     RefusalReason.MAPPING_FAILED: "Your account is missing information this site requires.",
+    RefusalReason.IDENTITY_LOOKALIKE: (
+        "Your account name uses characters this site does not accept. Contact your administrator."
+    ),
+    RefusalReason.JIT_DOMAIN: "There is no agent with this account on this site.",
     RefusalReason.SAML_MALFORMED: "The identity provider's answer could not be read.",
     RefusalReason.SAML_UNSIGNED: "The identity provider's answer was not signed.",
     RefusalReason.SAML_BAD_SIGNATURE: "The identity provider's signature is not valid.",

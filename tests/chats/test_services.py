@@ -152,7 +152,7 @@ def test_handoff_codes_are_single_use(site: Site, campaigns: Campaigns) -> None:
         visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=guest, code=code)
 
 
-def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
+def test_handoff_codes_are_bound_to_site_and_campaign_and_not_spent_by_a_wrong_window(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     visitor = visitor_of(site)
@@ -160,10 +160,15 @@ def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
     for site_, campaign in [(site, campaigns.optional), (other_site, other_campaign)]:
         code = visitor_handoff_mint(site=site, campaign=campaigns.none, visitor=visitor)
         credential = ChatCredential(site_.pk, campaign.pk, None, None)
-        with pytest.raises(ChatRefusedError):
+        with pytest.raises(ChatRefusedError) as refused:
             visitor_handoff_redeem(site=site_, campaign=campaign, credential=credential, code=code)
-        # The wrong attempt spent it: the right window cannot use it either.
+        assert refused.value.code == "handoff_invalid"
+        # Another window's wrong attempt did not spend it: the right window redeems it once.
         right = ChatCredential(site.pk, campaigns.none.pk, None, None)
+        new, _ = visitor_handoff_redeem(
+            site=site, campaign=campaigns.none, credential=right, code=code
+        )
+        assert new.visitor_pk == visitor.pk
         with pytest.raises(ChatRefusedError):
             visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=right, code=code)
 
