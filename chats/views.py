@@ -34,7 +34,7 @@ from chats.services import (
 )
 from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
 from sso_site.signin.session import principal_from_session
-from tenants.inputs import InputError, ascii_int_or, json_read
+from tenants.inputs import InputError, ascii_int, json_read
 from tenants.models import Audience, Site
 from tenants.selectors import site_get_by_public_id
 
@@ -225,7 +225,10 @@ def api_send(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dic
 def api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
     """New messages after ``?after=<id>``, the chat's status, a pending sign-in request."""
     chat = _chat_or_refuse(window)
-    after = ascii_int_or(request.GET.get("after"), 0, minimum=0, maximum=MAX_PK)
+    try:
+        after = ascii_int(request.GET.get("after", "0"), minimum=0, maximum=MAX_PK)
+    except InputError as error:
+        raise ChatRefusedError(error.code, status=400) from None
     messages = messages_after(site=window.site, chat=chat, after=after, for_visitor=True)
     return {
         "status": chat.status,

@@ -25,7 +25,7 @@ from chats.services import (
     signin_request_create,
 )
 from sso_site.signin.decorators import agent_required
-from tenants.inputs import ascii_int_or
+from tenants.inputs import InputError, ascii_int
 from tenants.models import Agent
 
 
@@ -81,7 +81,10 @@ def chat_poll(request: HttpRequest, chat_id: int) -> JsonResponse:
     """New messages after ``?after=<id>`` and the visitor panel."""
     chat = _chat(request, chat_id)
     site = _agent(request).site
-    after = ascii_int_or(request.GET.get("after"), 0, minimum=0, maximum=2**63 - 1)
+    try:
+        after = ascii_int(request.GET.get("after", "0"), minimum=0, maximum=2**63 - 1)
+    except InputError as error:
+        return JsonResponse({"error": error.code}, status=400)
     messages = messages_after(site=site, chat=chat, after=after)
     return JsonResponse(
         {

@@ -105,6 +105,28 @@ class BoundedParamsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return initial
 
 
+def login_event_why(detail: Any) -> str:
+    """Return the audit detail's problems in words for operators."""
+    if not isinstance(detail, dict):
+        return ""
+    words = {
+        "missing": "missing",
+        "wrong_type": "wrongly typed",
+        "not_a_choice": "not an allowed choice",
+        "too_long": "too long",
+        "bad_default": "bad default",
+    }
+    parts = [
+        f"{p.get('target', '?')} ({p.get('source', '?')}): "
+        f"{words.get(str(p.get('code')), str(p.get('code')))}"
+        for p in detail.get("problems") or []
+        if isinstance(p, dict)
+    ]
+    if detail.get("identity_problem"):
+        parts.append(f"identity: {detail['identity_problem']}")
+    return "; ".join(parts)
+
+
 def _is_key(value: object) -> bool:
     try:
         ascii_int(value, minimum=1)
@@ -214,6 +236,7 @@ class LoginEventAdmin(SiteScopedAdmin):
         "protocol",
         "outcome",
         "reason",
+        "why",
         "subject",
         "client_ip",
     ]
@@ -226,6 +249,13 @@ class LoginEventAdmin(SiteScopedAdmin):
     ]
     search_fields = ["subject", "reason"]
     date_hierarchy = "created_at"
+    readonly_fields = ["why"]
+
+    @admin.display(description="why")
+    def why(self, obj: LoginEvent) -> str:
+        """Name what refused (never a value): each mapped field and whether it was
+        missing, wrongly typed or not an allowed choice; an identity's problem."""
+        return login_event_why(obj.detail)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
