@@ -21,7 +21,7 @@ from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
-from tenants.identity_keys import IdentityError, email_key, is_email, subject_validate
+from tenants.identity_keys import IdentityError, email_key, subject_validate
 from tenants.inputs import text_clean
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import agent_get_by_key, agent_get_signed_in, site_jit_domains
@@ -211,8 +211,15 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
                 **({"reference": identity.reference} if identity.reference else {}),
             },
         ) from None
-    if "@" in external_id and is_email(external_id):
-        external_id = _key_for(identity, external_id)
+    if "@" in external_id:
+        try:
+            external_id = email_key(external_id)
+        except IdentityError as error:
+            if error.lookalike:
+                raise _refused(
+                    RefusalReason.IDENTITY_LOOKALIKE, identity, identity_problem=error.code
+                ) from None
+            # Not an email at all: an opaque external ID, kept as it is.
     return visitor_upsert(
         site=identity.site,
         external_id=external_id,
