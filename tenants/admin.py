@@ -197,6 +197,10 @@ class SiteAdmin(SiteScopedAdmin):
         (None, {"fields": ["site_id", "name", "is_active"]}),
         ("Embedding", {"fields": ["allowed_origins"]}),
         ("Sessions", {"fields": ["session_lifetime", "session_ends_with_browser"]}),
+        (
+            "Agents' sign-ins",
+            {"fields": ["jit_domains", "sync_name", "sync_department", "sync_role"]},
+        ),
     ]
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -222,7 +226,7 @@ class AgentAdmin(SiteScopedAdmin):
     list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "department", "is_active"]
     search_fields = ["email", "name"]
     autocomplete_fields = ["site"]
-    readonly_fields = ["last_sign_in_at", "created_at"]
+    readonly_fields = ["email_key", "last_sign_in_at", "created_at"]
 
 
 @admin.register(LoginEvent)

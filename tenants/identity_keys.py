@@ -79,12 +79,17 @@ def email_validate(value: object) -> str:
     return value
 
 
-def is_email(value: object) -> bool:
+def email_subject(value: object) -> str:
+    """Return the email a protocol's claim or attribute names, for ``sign_in()``.
+
+    A valid address, stripped; a look-alike, as given (the session layer
+    refuses it with its own reason, ``identity_lookalike``); anything else
+    "" (no email). The one function JWT and SAML adapters call.
+    """
     try:
-        email_validate(value)
-    except IdentityError:
-        return False
-    return True
+        return email_validate(value)
+    except IdentityError as error:
+        return str(value).strip() if error.lookalike else ""
 
 
 def email_key(value: object) -> str:

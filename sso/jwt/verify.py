@@ -13,7 +13,7 @@ from jwt.types import Options
 from sso.jwt.keys import JwksUnavailableError, VerificationKey, site_keys
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason, SignInRefused
-from tenants.identity_keys import IdentityError, email_validate, subject_validate
+from tenants.identity_keys import IdentityError, email_subject, subject_validate
 from tenants.inputs import printable, text_clean_deep
 from tenants.models import Audience, Protocol, Site
 from tenants.services import token_consume
@@ -176,12 +176,6 @@ def jwt_subject(claims: dict[str, Any], *, audience: str) -> str:
                 except IdentityError:
                     continue
         return ""
-    email = claims.get("email")
-    if not isinstance(email, str):
-        return ""
-    try:
-        return email_validate(email)
-    except IdentityError as error:
-        # A look-alike goes on to the session layer, which refuses it with
-        # its own reason (identity_lookalike) rather than "no email".
-        return email.strip() if error.lookalike else ""
+    # A look-alike goes on to the session layer, which refuses it with its
+    # own reason (identity_lookalike) rather than "no email".
+    return email_subject(claims.get("email"))
