@@ -97,7 +97,9 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.UNSAFE_REDIRECT: "The address to return to is not one this site allows.",
     RefusalReason.REPLAY: "This sign-in has already been used. Please sign in again.",
     RefusalReason.MFA_REQUIRED: "This site requires multi-factor authentication.",
-    RefusalReason.MAPPING_FAILED: "Your account is missing information this site requires.",
+    RefusalReason.MAPPING_FAILED: (
+        "Your account lacks information this site requires, or has it in a form it cannot use."
+    ),
     RefusalReason.IDENTITY_LOOKALIKE: (
         "Your account name uses characters this site does not accept. Contact your administrator."
     ),
