@@ -8,7 +8,7 @@ import time
 from typing import Any, Literal, overload
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -177,7 +177,8 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
                 name=text_clean(str(name))[:200],
                 role=mapped.get("role", identity.jit_role),
             )
-        except ValidationError:
+        except (ValidationError, IntegrityError):
+            # IntegrityError: a concurrent sign-in created the same agent first.
             raise _refused(RefusalReason.BAD_REQUEST, identity, identity_problem="jit") from None
         changed: list[str] = []
     else:
