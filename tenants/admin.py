@@ -17,11 +17,13 @@ from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
-from tenants.admin_params import BoundedParamsAdmin, login_event_why
+from tenants.admin_params import BoundedParamsAdmin, admin_params_bound_auth, login_event_why
 from tenants.domains import site_domain_confirm, site_domain_verify_dns
 from tenants.models import Agent, LoginEvent, Site, SiteDomain, SiteOperator, SiteOwned
 from tenants.selectors import sites_operated_by
 from tenants.services import operator_grant
+
+admin_params_bound_auth()
 
 # Inlines other apps show under a site (they append to this list from their
 # own admin module, so tenants imports none of them).

@@ -102,3 +102,17 @@ def _is_key(value: object) -> bool:
     except InputError:
         return False
     return True
+
+
+def admin_params_bound_auth() -> None:
+    """Re-register Django's user and group admins with the same parameter checks
+    (``?date_joined__year=99999`` would otherwise fail in ``datetime()``).
+    """
+    from django.contrib.auth.admin import GroupAdmin, UserAdmin
+    from django.contrib.auth.models import Group, User
+
+    for model, base in ((User, UserAdmin), (Group, GroupAdmin)):
+        bounded = type(f"Bounded{base.__name__}", (BoundedParamsAdmin, base), {})
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, bounded)

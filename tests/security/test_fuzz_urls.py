@@ -71,7 +71,15 @@ HOSTILE_PARAMS = [
     "_try_unsaved",
 ]
 # Admin changelists: one parameter at a time, so no other one masks it.
-ADMIN_SINGLE = ["created_at__year", "created_at__month", "created_at__day", "p", "o", "q"]
+ADMIN_SINGLE = [
+    "created_at__year",
+    "created_at__month",
+    "created_at__day",
+    "date_joined__year",
+    "p",
+    "o",
+    "q",
+]
 DEEP_JSON = b"[" * 5000 + b"]" * 5000
 JSON_BODIES = [
     DEEP_JSON,
@@ -138,6 +146,7 @@ class World:
     site: Site
     agent: Agent
     paths: list[str]
+    overflow_paths: list[str] = field(default_factory=list)
     clients: dict[str, Client] = field(default_factory=dict)
     bearer: str = ""
     failures: list[str] = field(default_factory=list)
@@ -179,6 +188,8 @@ def world(db: None, django_user_model: Any) -> World:
         "app_label": "tenants",
     }
     world = World(site=site, agent=agent, paths=url_paths(values))
+    # The same patterns with every parameter past any integer column's range.
+    world.overflow_paths = url_paths(dict.fromkeys(values, "9" * 25) | {"app_label": "tenants"})
     world.bearer = chat_token_issue(ChatCredential(site.pk, campaign.pk, chat.pk, None))
     for name in ("anonymous", "agent", "admin"):
         world.clients[name] = Client(raise_request_exception=False)
@@ -199,7 +210,7 @@ def hostile_requests(world: World, path: str) -> Iterator[tuple[str, str, dict[s
     """
     admin = path.startswith("/admin/")
     yield "get", "plain", {}
-    for value in HOSTILE_VALUES[1::3] if admin else HOSTILE_VALUES:
+    for value in HOSTILE_VALUES[1::6] if admin else HOSTILE_VALUES:
         query = "&".join(f"{p}={quote(value, errors='surrogatepass')}" for p in HOSTILE_PARAMS)
         yield "get", f"query {value[:12]!r}", {"QUERY_STRING": query}
     yield "get", "bad percent-encoding", {"QUERY_STRING": "campaign=%FF%FE&after=%C0%AF"}
@@ -212,7 +223,7 @@ def hostile_requests(world: World, path: str) -> Iterator[tuple[str, str, dict[s
     for sample in ("[" * 3000, '{"a": "\\ud800"}', "a.b.c")[: 1 if admin else 3]:
         form |= {"sample": sample, "tryit_sample": sample, "tryit_protocol": "jwt"}
         yield "post", f"hostile form {sample[:8]!r}", {"data": form, "QUERY_STRING": "site=x"}
-    for body in JSON_BODIES[:3] if admin else JSON_BODIES:
+    for body in JSON_BODIES[:2] if admin else JSON_BODIES:
         label = f"json {body[:16]!r}"
         yield "post", label, {"data": body, "content_type": "application/json"}
     yield (
@@ -231,7 +242,7 @@ def hostile_requests(world: World, path: str) -> Iterator[tuple[str, str, dict[s
             **short,
         },
     )
-    for method in METHODS[:2] if admin else METHODS:
+    for method in METHODS[:1] if admin else METHODS:
         yield method, "wrong method", {}
 
 
@@ -247,6 +258,9 @@ def test_every_url_answers_hostile_inputs_without_a_server_error(world: World) -
     for path in world.paths:
         for method, label, kwargs in hostile_requests(world, path):
             world.hit(method, path, label, **kwargs)
+    for path in world.overflow_paths:
+        world.hit("get", path, "overflowing path parameters")
+        world.hit("post", path, "overflowing path parameters", data={"text": "x"})
     elapsed = time.monotonic() - started
     print(f"fuzz: {world.requests} requests, {len(world.paths)} URLs, {elapsed:.1f}s")
     assert not world.failures, "\n".join(world.failures)
