@@ -8,6 +8,8 @@ case-insensitive"; "Every input parsed at one boundary".
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenants.identity_keys import IdentityError, email_key, email_validate
 from tenants.inputs import InputError, ascii_int, json_read, text_clean
@@ -108,3 +110,25 @@ def test_the_json_reader_reads_json() -> None:
 
 def test_text_cleaning_removes_nul_controls_and_surrogates_only() -> None:
     assert text_clean("a\x00b\x07c\ud800d\te\nf") == "abcd\te\nf"
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    position=st.integers(min_value=0, max_value=len("alice@a.example") - 1),
+    char=st.characters(codec=None, exclude_categories=()),
+    insert=st.booleans(),
+)
+def test_only_ascii_case_variants_share_a_key(position: int, char: str, insert: bool) -> None:
+    """Property: whatever one character is changed or inserted, the result
+    either has no key or has alice's key only if it is alice's address in
+    another ASCII case (no look-alike ever maps onto hers)."""
+    original = "alice@a.example"
+    end = position if insert else position + 1
+    candidate = original[:position] + char + original[end:]
+    try:
+        key = email_key(candidate)
+    except IdentityError:
+        return
+    if key == email_key(original):
+        assert candidate.isascii()
+        assert candidate.lower() == original
