@@ -199,7 +199,8 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
     raw = fields.pop("external_id", "") or identity.subject
     try:
         external_id = subject_validate(str(raw), max_length=EXTERNAL_ID_MAX)
-    except IdentityError:
+    except IdentityError as error:
+        code = "missing" if not str(raw).strip() else error.code.replace("invalid", "wrong_type")
         raise SignInRefused(
             RefusalReason.MAPPING_FAILED,
             site=identity.site,
@@ -208,7 +209,7 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
             subject=identity.subject[:254],
             detail={
                 "fields": ["external_id"],
-                "problems": [{"target": "external_id", "code": "wrong_type"}],
+                "problems": [{"target": "external_id", "code": code}],
                 **({"reference": identity.reference} if identity.reference else {}),
             },
         ) from None
