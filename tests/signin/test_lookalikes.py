@@ -147,3 +147,12 @@ def test_the_same_email_on_another_site_is_another_agent(site: Site, other_site:
     first = agent_create(site=site, email=EMAIL)
     second = agent_create(site=other_site, email="Alice@A.example")
     assert first.email_key == second.email_key == EMAIL
+
+
+def test_a_sites_jit_domains_are_domains(site: Site) -> None:
+    site.jit_domains = "a.example\n@b.example\n"
+    site.full_clean()
+    site.jit_domains = "a.example\n\u0430pple.example"
+    with pytest.raises(ValidationError) as refused:
+        site.full_clean()
+    assert "jit_domains" in refused.value.message_dict
