@@ -36,7 +36,8 @@ def xml_parse(data: bytes | str) -> Any:
 
 
 class InProcessCryptoBackend(CryptoBackend):  # type: ignore[misc]
-    """Verify (only) with python-xmlsec; signing stays with the IdP side."""
+    """Verify and decrypt with python-xmlsec; our own signatures are made
+    in ``sso.saml.signing``."""
 
     @property
     def version(self) -> str:
@@ -73,6 +74,12 @@ class InProcessCryptoBackend(CryptoBackend):  # type: ignore[misc]
             raise SignatureError("signature does not verify") from exc
         return True
 
+    def decrypt(self, enctext: str | bytes, key_file: str) -> str:
+        """Decrypt an encrypted assertion (``sso.saml.encryption``)."""
+        from sso.saml.encryption import xml_decrypt
+
+        return xml_decrypt(enctext, key_file=key_file)
+
 
 def security_context_for(conf: Any) -> SecurityContext:
     """Return the security context of ``conf``: prebuilt, in-process, for
@@ -96,6 +103,8 @@ def security_context_build(conf: Any) -> SecurityContext:
         cert_file=conf.cert_file,
         metadata=conf.metadata,
         only_use_keys_in_metadata=True,
+        enc_key_files=[pair["key_file"] for pair in conf.encryption_keypairs or []],
+        encryption_keypairs=conf.encryption_keypairs,
         validate_certificate=False,
         delete_tmpfiles=True,
     )

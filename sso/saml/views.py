@@ -1,34 +1,32 @@
-"""SAML endpoints of one site: djangosaml2's views, subclassed per site."""
+"""SAML endpoints of one site: djangosaml2's views, subclassed per site
+(single logout: ``sso.saml.slo``)."""
 
 from __future__ import annotations
 
 import logging
-from http import HTTPStatus
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
-from django.urls import reverse
+from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from djangosaml2.cache import OutstandingQueriesCache
-from djangosaml2.views import AssertionConsumerServiceView, LogoutView, MetadataView
+from djangosaml2.views import AssertionConsumerServiceView, MetadataView
 from saml2.config import SPConfig
 from typing_extensions import override
 
 from campaigns.models import Visitor
 from sso.saml.checks import refusal_for, response_precheck
 from sso.saml.config import saml_settings_get, sp_config_get, sp_urls
-from sso.saml.identity import identity_from_session_info, subject_id_remember
+from sso.saml.identity import identity_from_session_info
 from sso.saml.models import SamlSettings
+from sso.saml.state import saml_subject_remember
 from sso_site.signin.identity import SignInResult
-from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
-from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
+from tenants.models import Agent, Audience, Protocol, Site
 from tenants.selectors import site_get_by_public_id
-from tenants.services import audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +128,13 @@ class AgentAcsView(SiteSamlMixin, AssertionConsumerServiceView):  # type: ignore
         self.result = sign_in(
             request, identity=identity, return_to=request.POST.get("RelayState") or None
         )
-        subject_id_remember(request, session_info=session_info)
+        saml_subject_remember(
+            request,
+            site=self.site,
+            audience=self.audience,
+            name_id=session_info.get("name_id"),
+            session_index=session_info.get("session_index"),
+        )
         return self.result.principal
 
     @override
@@ -151,40 +155,6 @@ class AgentMetadataView(SiteSamlMixin, MetadataView):  # type: ignore[misc]
         return response
 
 
-@method_decorator([csrf_exempt, never_cache], name="dispatch")
-class AgentSlsView(SiteSamlMixin, LogoutView):  # type: ignore[misc]
-    """Single logout: the IdP's LogoutResponse (we started) or its
-    LogoutRequest (it started). djangosaml2 ends the Django session; the
-    sign-out is recorded here, and the browser lands on the login page.
-    """
-
-    @override
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        refusal = self.site_refusal()
-        if refusal is not None:
-            return self.refuse(request, refusal)
-        agent = getattr(request, "agent", None)
-        if agent is not None and self.site is not None and agent.site.pk != self.site.pk:
-            # Another site's IdP has no say over this browser's session.
-            wrong = SignInRefused(RefusalReason.WRONG_SITE, site=agent.site, subject=agent.email)
-            return self.refuse(request, wrong)
-        response = super().dispatch(request)
-        if agent is not None and session_key_for(self.audience) not in request.session:
-            audit_record(
-                request,
-                site=agent.site,
-                audience=self.audience,
-                protocol=Protocol.SAML,
-                outcome=LoginEvent.Outcome.SIGNED_OUT,
-                subject=agent.email,
-                detail={"slo": True},
-            )
-        data = request.POST if request.method == "POST" else request.GET
-        if "SAMLResponse" in data and response.status_code < HTTPStatus.BAD_REQUEST:
-            return HttpResponseRedirect(reverse("agent-login"))
-        return response
-
-
 # Visitor SSO: the same views for a separate SP entity per site (its own
 # metadata URL, ACS and settings row), so an assertion issued for the agent
 # SP never signs a visitor in, nor the reverse. The session layer sends the
@@ -195,8 +165,4 @@ class VisitorAcsView(AgentAcsView):
 
 
 class VisitorMetadataView(AgentMetadataView):
-    audience = Audience.VISITOR
-
-
-class VisitorSlsView(AgentSlsView):
     audience = Audience.VISITOR

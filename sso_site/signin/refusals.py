@@ -62,6 +62,13 @@ class RefusalReason(StrEnum):
     JWT_WRONG_AUDIENCE = "jwt_wrong_audience"
     JWT_NO_EMAIL = "jwt_no_email"
     JWKS_UNAVAILABLE = "jwks_unavailable"
+    # SAML single logout (issue 9).
+    SAML_LOGOUT_UNSIGNED = "saml_logout_unsigned"
+    SAML_LOGOUT_BAD_SIGNATURE = "saml_logout_bad_signature"
+    SAML_LOGOUT_WRONG_ISSUER = "saml_logout_wrong_issuer"
+    SAML_LOGOUT_WRONG_SUBJECT = "saml_logout_wrong_subject"
+    SAML_LOGOUT_WRONG_SESSION = "saml_logout_wrong_session"
+    SAML_LOGOUT_UNSOLICITED = "saml_logout_unsolicited"
 
     @property
     def message(self) -> str:
@@ -123,6 +130,13 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.JWT_WRONG_AUDIENCE: "The sign-in token was meant for another service.",
     RefusalReason.JWT_NO_EMAIL: "The sign-in token does not name an email address.",
     RefusalReason.JWKS_UNAVAILABLE: "The signing keys could not be fetched; try again.",
+    # SAML single logout (issue 9).
+    RefusalReason.SAML_LOGOUT_UNSIGNED: "The sign-out request was not signed.",
+    RefusalReason.SAML_LOGOUT_BAD_SIGNATURE: "The sign-out request's signature is not valid.",
+    RefusalReason.SAML_LOGOUT_WRONG_ISSUER: "The sign-out came from an untrusted identity provider.",
+    RefusalReason.SAML_LOGOUT_WRONG_SUBJECT: "The sign-out request names someone else.",
+    RefusalReason.SAML_LOGOUT_WRONG_SESSION: "The sign-out request names another session.",
+    RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is not for a sign-out started here.",
 }
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from devidp.idp import DevIdp
 from sso.saml.models import SamlSettings
-from sso.saml.services import saml_settings_prepare
+from sso.saml.services import saml_settings_save
 from tenants.models import Site
 from tenants.services import operator_grant
 from tests.sso.saml.conftest import saml_settings_create
@@ -165,7 +165,7 @@ def test_short_rsa_key_certificate_is_refused(site: Site, idp_a: DevIdp) -> None
         signing_cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
     )
     with pytest.raises(ValidationError, match="1024-bit RSA key"):
-        saml_settings_prepare(settings)
+        saml_settings_save(settings)
 
 
 class _MetadataHandler(BaseHTTPRequestHandler):

@@ -1,0 +1,158 @@
+"""Single logout that works: IdP-initiated (both bindings) and SP-initiated,
+each ending the session through ``sign_out()`` with one audit row.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from saml2 import BINDING_HTTP_REDIRECT
+from saml2.sigver import verify_redirect_signature
+
+from devidp.idp import DevIdp
+from sso.saml import slo
+from sso.saml.models import SamlSettings
+from sso_site.signin.keys import session_key_for
+from sso_site.signin.refusals import RefusalReason
+from tenants.models import Agent, Audience, LoginEvent, Site
+from tests.sso.saml.conftest import (
+    ResponseFactory,
+    acs_post,
+    idp_logout_request,
+    idp_server,
+    redirect_location,
+    saml_subject_session_index,
+    sp_urls,
+)
+
+
+def _signed_in(client: Client, site: Site, factory: ResponseFactory) -> None:
+    assert acs_post(client, site, factory(site)).status_code == 302
+    assert session_key_for(Audience.AGENT) in client.session
+
+
+def _sp_cert_body(site: Site) -> str:
+    pem = SamlSettings.objects.get(site=site).sp_certificate
+    return "".join(line for line in pem.splitlines() if "-----" not in line)
+
+
+@pytest.fixture
+def sign_out_calls(monkeypatch: pytest.MonkeyPatch) -> list[Audience]:
+    """Record the SLS's calls of the real ``sign_out()``."""
+    calls: list[Audience] = []
+    real = slo.sign_out
+
+    def spy(request: Any, *, audience: Audience) -> Any:
+        calls.append(audience)
+        return real(request, audience=audience)
+
+    monkeypatch.setattr(slo, "sign_out", spy)
+    return calls
+
+
+@pytest.mark.parametrize("binding", ["redirect", "post"])
+def test_idp_initiated_logout_goes_through_sign_out_with_one_audit_row(
+    client: Client,
+    saml_site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    saml_response_factory: ResponseFactory,
+    sign_out_calls: list[Audience],
+    binding: str,
+) -> None:
+    _signed_in(client, saml_site, saml_response_factory)
+    index = saml_subject_session_index(client, saml_site)
+    server = idp_server(client, saml_site, idp_a)
+    before = LoginEvent.objects.count()
+    xml = idp_logout_request(
+        server, saml_site, email=agent.email, session_indexes=[index], sign_xml=binding == "post"
+    )
+
+    if binding == "redirect":
+        response = client.get(redirect_location(server, xml, saml_site))
+    else:
+        response = client.post(
+            sp_urls(saml_site)["sls"], {"SAMLRequest": base64.b64encode(xml.encode()).decode()}
+        )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(idp_a.slo_url)
+    assert session_key_for(Audience.AGENT) not in client.session
+    assert sign_out_calls == [Audience.AGENT]
+    events = list(LoginEvent.objects.order_by("pk")[before:])
+    assert [(e.outcome, e.subject) for e in events] == [
+        (LoginEvent.Outcome.SIGNED_OUT, agent.email)
+    ]
+    # The answer is a LogoutResponse signed with the SP's key, which the IdP checks.
+    query = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    cert = _sp_cert_body(saml_site)
+    assert verify_redirect_signature(query, server.sec.sec_backend, cert)
+    answer = server.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+    assert answer.response.status.status_code.value.endswith(":Success")
+
+
+def test_sp_initiated_logout_round_trip(
+    client: Client,
+    saml_site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    saml_response_factory: ResponseFactory,
+) -> None:
+    _signed_in(client, saml_site, saml_response_factory)
+    before = LoginEvent.objects.count()
+
+    response = client.post(reverse("agent-logout"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(idp_a.slo_url)
+    assert session_key_for(Audience.AGENT) not in client.session
+    server = idp_server(client, saml_site, idp_a)
+    query = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    cert = _sp_cert_body(saml_site)
+    assert verify_redirect_signature(query, server.sec.sec_backend, cert)  # signed by the SP
+    request = server.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+    assert request.message.name_id.text == agent.email
+    answer = server.create_logout_response(request.message, [BINDING_HTTP_REDIRECT])
+    location = redirect_location(server, str(answer), saml_site, response=True)
+
+    back = client.get(location)
+    again = client.get(location)
+
+    assert back.status_code == 302
+    assert back["Location"] == reverse("agent-login")
+    # One sign-out row; the replayed answer is refused: it answers nothing now.
+    assert f'id="reason-code">{RefusalReason.SAML_LOGOUT_UNSOLICITED}<' in again.content.decode()
+    events = LoginEvent.objects.order_by("pk")[before:]
+    assert [(e.outcome, e.reason) for e in events] == [
+        (LoginEvent.Outcome.SIGNED_OUT, ""),
+        (LoginEvent.Outcome.REFUSED, RefusalReason.SAML_LOGOUT_UNSOLICITED.value),
+    ]
+
+
+def test_sp_initiated_logout_stays_post_with_csrf(
+    client: Client, saml_site: Site, agent: Agent, saml_response_factory: ResponseFactory
+) -> None:
+    _signed_in(client, saml_site, saml_response_factory)
+    client.handler.enforce_csrf_checks = True
+
+    assert client.get(reverse("agent-logout")).status_code == 405
+    assert client.post(reverse("agent-logout")).status_code == 403
+    assert session_key_for(Audience.AGENT) in client.session
+
+
+def test_logout_request_without_a_session_is_answered_and_changes_nothing(
+    client: Client, saml_site: Site, agent: Agent, idp_a: DevIdp
+) -> None:
+    server = idp_server(client, saml_site, idp_a)
+    xml = idp_logout_request(server, saml_site, email=agent.email)
+
+    response = client.get(redirect_location(server, xml, saml_site))
+
+    assert response.status_code == 302
+    assert "SAMLResponse=" in response["Location"]
+    assert not LoginEvent.objects.exists()
