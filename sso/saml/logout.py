@@ -29,7 +29,13 @@ from sso.saml.bindings import BindingError, message_read, redirect_url_build
 from sso.saml.config import CLOCK_LEEWAY
 from sso.saml.crypto import xml_parse
 from sso.saml.models import SamlSettings
-from sso.saml.signing import SignatureProblem, certificates_pem, query_verify, xml_sign, xml_verify
+from sso.saml.signing import (
+    SignatureCheckError,
+    certificates_pem,
+    query_verify,
+    xml_sign,
+    xml_verify,
+)
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 
 MESSAGE_MAX_AGE = dt.timedelta(minutes=5)
@@ -90,7 +96,7 @@ def logout_message_check(
             )
         else:
             xml_verify(root, certificates=certs, allow_sha1=settings.allow_sha1)
-    except SignatureProblem as exc:
+    except SignatureCheckError as exc:
         reason = {
             "unsigned": RefusalReason.SAML_LOGOUT_UNSIGNED,
             "weak": RefusalReason.SAML_WEAK_ALGORITHM,
@@ -198,10 +204,23 @@ def logout_response_send(
 
 
 def _idp_slo(conf: SPConfig, settings: SamlSettings) -> tuple[str, str] | None:
-    for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
-        services = conf.metadata.single_logout_service(settings.idp_entity_id, binding, "idpsso")
-        if services:
-            return binding, str(services[0]["location"])
+    return idp_endpoint(
+        conf, settings, "single_logout_service", (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
+    )
+
+
+def idp_endpoint(
+    conf: SPConfig, settings: SamlSettings, service: str, bindings: tuple[str, ...]
+) -> tuple[str, str] | None:
+    """Return (binding, location) of the IdP's ``service`` for the first of
+    ``bindings`` its metadata offers, or None (quietly: pysaml2's own lookup
+    logs an ERROR and raises for a binding the IdP does not offer).
+    """
+    for binding in bindings:
+        for source in conf.metadata.metadata.values():
+            found = source.service(settings.idp_entity_id, "idpsso_descriptor", service, binding)
+            if found:
+                return binding, str(found[0]["location"])
     return None
 
 

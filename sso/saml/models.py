@@ -157,7 +157,9 @@ class SamlSettings(SiteOwned):
         return f"{self.pk}:{digest.hexdigest()[:32]}"
 
 
-def _collect(errors: dict[str, list[str]], field: str, check: Any, *args: Any, **kwargs: Any) -> None:
+def _collect(
+    errors: dict[str, list[str]], field: str, check: Any, *args: Any, **kwargs: Any
+) -> None:
     try:
         check(*args, **kwargs)
     except ValidationError as exc:

@@ -49,7 +49,7 @@ _STRONG = frozenset(
 )
 
 
-class SignatureProblem(ValueError):
+class SignatureCheckError(ValueError):
     """``why``: "unsigned", "weak" (an algorithm refused) or "bad"."""
 
     def __init__(self, why: str) -> None:
@@ -63,7 +63,9 @@ def certificates_pem(bodies: list[str]) -> list[str]:
     for body in bodies:
         text = "".join(body.split())
         lines = [text[i : i + 64] for i in range(0, len(text), 64)]
-        pems.append("-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n")
+        pems.append(
+            "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
+        )
     return pems
 
 
@@ -76,12 +78,12 @@ def query_verify(
     octets: bytes, signature: bytes, sig_alg: str, *, certificates: list[str], allow_sha1: bool
 ) -> None:
     """Check a Redirect-binding signature over ``octets`` against any of
-    ``certificates`` (PEM); raise SignatureProblem if it does not verify.
+    ``certificates`` (PEM); raise SignatureCheckError if it does not verify.
     """
     if not signature or not sig_alg:
-        raise SignatureProblem("unsigned")
+        raise SignatureCheckError("unsigned")
     if sig_alg not in _HASHES or (sig_alg == SIG_RSA_SHA1 and not allow_sha1):
-        raise SignatureProblem("weak")
+        raise SignatureCheckError("weak")
     for pem in certificates:
         key = x509.load_pem_x509_certificate(pem.encode()).public_key()
         if not isinstance(key, rsa.RSAPublicKey):
@@ -91,18 +93,18 @@ def query_verify(
         except InvalidSignature:
             continue
         return
-    raise SignatureProblem("bad")
+    raise SignatureCheckError("bad")
 
 
 def xml_verify(root: Any, *, certificates: list[str], allow_sha1: bool) -> None:
     """Check the enveloped signature of the message ``root`` (lxml):
     one Reference, to the root's own ID, which occurs once; only the
     enveloped and exclusive c14n transforms; strong algorithms; by one of
-    ``certificates`` (PEM), never a key in the message. Raise SignatureProblem.
+    ``certificates`` (PEM), never a key in the message. Raise SignatureCheckError.
     """
     signature = root.find(f"{{{_DSIG}}}Signature")
     if signature is None:
-        raise SignatureProblem("unsigned")
+        raise SignatureCheckError("unsigned")
     node_id = root.get("ID") or ""
     references = signature.findall(f"{{{_DSIG}}}SignedInfo/{{{_DSIG}}}Reference")
     transforms = {
@@ -116,14 +118,14 @@ def xml_verify(root: Any, *, certificates: list[str], allow_sha1: bool) -> None:
         or len(root.xpath("//*[@ID=$id]", id=node_id)) != 1
         or not transforms <= {_ENVELOPED, _EXC_C14N}
     ):
-        raise SignatureProblem("bad")
+        raise SignatureCheckError("bad")
     algorithms = {
         node.get("Algorithm", "")
         for node in signature.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
     }
     allowed = _STRONG | (_WEAK if allow_sha1 else frozenset())
     if not algorithms <= allowed:
-        raise SignatureProblem("weak")
+        raise SignatureCheckError("weak")
     for pem in certificates:
         context = xmlsec.SignatureContext()
         context.register_id(root, "ID")
@@ -133,7 +135,7 @@ def xml_verify(root: Any, *, certificates: list[str], allow_sha1: bool) -> None:
         except xmlsec.Error:
             continue
         return
-    raise SignatureProblem("bad")
+    raise SignatureCheckError("bad")
 
 
 def xml_sign(root: Any, *, key_file: str, cert_file: str) -> None:

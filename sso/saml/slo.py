@@ -86,7 +86,9 @@ class AgentSlsView(View):
         site = settings.site
         detail = {"slo": True, "request_id": message.id[:80]}
         expires = timezone.now() + MESSAGE_MAX_AGE + dt.timedelta(seconds=3 * CLOCK_LEEWAY)
-        if not token_consume(site=site, kind=REPLAY_KIND, value=message.id[:255], expires_at=expires):
+        if not token_consume(
+            site=site, kind=REPLAY_KIND, value=message.id[:255], expires_at=expires
+        ):
             raise SignInRefused(RefusalReason.REPLAY, site=site, detail=detail)
         principal = principal_from_session(request, audience=self.audience)
         if principal is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 import lxml.etree
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from djangosaml2.cache import OutstandingQueriesCache
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -19,7 +20,7 @@ from saml2.pack import http_form_post_message
 from sso.saml.bindings import redirect_url_build
 from sso.saml.config import saml_settings_get, sp_config_get
 from sso.saml.crypto import xml_parse
-from sso.saml.logout import logout_request_send
+from sso.saml.logout import idp_endpoint, logout_request_send
 from sso.saml.models import SamlSettings
 from sso.saml.signing import xml_sign
 from sso.saml.state import saml_request_remember, saml_subject_forget, saml_subject_get
@@ -60,14 +61,15 @@ def _authn_request(
     ``sso.saml.signing`` (the key per call, never in pysaml2's shared signers).
     """
     preferred = (
-        BINDING_HTTP_POST if settings.sso_binding == SamlSettings.Binding.POST else BINDING_HTTP_REDIRECT
+        BINDING_HTTP_POST
+        if settings.sso_binding == SamlSettings.Binding.POST
+        else BINDING_HTTP_REDIRECT
     )
     other = BINDING_HTTP_REDIRECT if preferred == BINDING_HTTP_POST else BINDING_HTTP_POST
-    for binding in (preferred, other):
-        services = conf.metadata.single_sign_on_service(settings.idp_entity_id, binding)
-        if services:
-            break
-    location = str(services[0]["location"])
+    endpoint = idp_endpoint(conf, settings, "single_sign_on_service", (preferred, other))
+    if endpoint is None:  # idp_metadata_parse made sure there is one
+        raise ImproperlyConfigured(f"SAML settings {settings.pk}: no SingleSignOnService")
+    binding, location = endpoint
     session_id, message = Saml2Client(conf).create_authn_request(
         location, binding=BINDING_HTTP_POST, sign=False
     )

@@ -133,10 +133,10 @@ _MESSAGES: dict[RefusalReason, str] = {
     # SAML single logout (issue 9).
     RefusalReason.SAML_LOGOUT_UNSIGNED: "The sign-out request was not signed.",
     RefusalReason.SAML_LOGOUT_BAD_SIGNATURE: "The sign-out request's signature is not valid.",
-    RefusalReason.SAML_LOGOUT_WRONG_ISSUER: "The sign-out came from an untrusted identity provider.",
+    RefusalReason.SAML_LOGOUT_WRONG_ISSUER: "The sign-out came from an untrusted provider.",
     RefusalReason.SAML_LOGOUT_WRONG_SUBJECT: "The sign-out request names someone else.",
     RefusalReason.SAML_LOGOUT_WRONG_SESSION: "The sign-out request names another session.",
-    RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is not for a sign-out started here.",
+    RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is for no sign-out started here.",
 }
 
 

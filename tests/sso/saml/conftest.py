@@ -213,14 +213,21 @@ def saml_subject_session_index(client: Client, site: Site) -> str:
     from django.conf import settings
 
     store = import_module(settings.SESSION_ENGINE).SessionStore(
-        session_key=client.cookies[getattr(settings, "SAML_SESSION_COOKIE_NAME", "saml_session")].value
+        session_key=client.cookies[
+            getattr(settings, "SAML_SESSION_COOKIE_NAME", "saml_session")
+        ].value
     )
     return str(store[f"sso_saml:{site.pk}:agent"]["subject"]["session_index"])
 
 
 def idp_logout_request(
-    server: Any, site: Site, *, email: str, session_indexes: list[str] | None = None,
-    sign_xml: bool = False, edit: Callable[[str], str] | None = None,
+    server: Any,
+    site: Site,
+    *,
+    email: str,
+    session_indexes: list[str] | None = None,
+    sign_xml: bool = False,
+    edit: Callable[[str], str] | None = None,
 ) -> str:
     """Return the XML of a LogoutRequest from ``server`` to ``site``'s agent SLS."""
     from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
@@ -241,8 +248,14 @@ def idp_logout_request(
 
 
 def redirect_location(
-    server: Any, xml: str, site: Site, *, sign: bool = True, response: bool = False,
-    sigalg: str | None = None, relay_state: str = "",
+    server: Any,
+    xml: str,
+    site: Site,
+    *,
+    sign: bool = True,
+    response: bool = False,
+    sigalg: str | None = None,
+    relay_state: str = "",
 ) -> str:
     """Return the SLS URL carrying ``xml`` by the Redirect binding, signed
     (the query-string signature) by ``server``'s key when ``sign``.
