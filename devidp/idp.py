@@ -107,27 +107,35 @@ class DevIdp:
         return str(response)
 
 
-def assertion_encrypt(xml: str, *, sp_certificate: str, data_algorithm: int | None = None) -> str:
+def assertion_encrypt(
+    xml: str, *, sp_certificate: str, data_algorithm: Any = None, key_algorithm: Any = None
+) -> str:
     """Return the Response ``xml`` with its (signed) Assertion encrypted to
     ``sp_certificate`` (PEM): AES-256-GCM by default, the key by RSA-OAEP,
     in a saml:EncryptedAssertion, as Okta, Entra ID or ADFS send it.
     """
     c = xmlsec.constants
     root = lxml.etree.fromstring(xml.encode())
-    assertion = root.find(f"{{{SAML_NS}}}Assertion")
+    # The encrypted Assertion carries its own namespace declarations, as
+    # IdPs send it: the plaintext must parse on its own.
+    inner = root.find(f"{{{SAML_NS}}}Assertion")
+    standalone = lxml.etree.Element(
+        inner.tag, attrib=dict(inner.attrib), nsmap={**root.nsmap, **inner.nsmap}
+    )
+    standalone.extend(list(inner))
+    plaintext = lxml.etree.tostring(standalone)
     wrapper = lxml.etree.Element(f"{{{SAML_NS}}}EncryptedAssertion")
-    root.replace(assertion, wrapper)
-    wrapper.append(assertion)
+    root.replace(inner, wrapper)
     template = xmlsec.template.encrypted_data_create(
-        root, data_algorithm or c.TransformAes256Gcm, type=c.TypeEncElement, ns="xenc"
+        wrapper, data_algorithm or c.TransformAes256Gcm, type=c.TypeEncElement, ns="xenc"
     )
     xmlsec.template.encrypted_data_ensure_cipher_value(template)
     key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
-    encrypted_key = xmlsec.template.add_encrypted_key(key_info, c.TransformRsaOaep)
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, key_algorithm or c.TransformRsaOaep)
     xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
     manager = xmlsec.KeysManager()
     manager.add_key(xmlsec.Key.from_memory(sp_certificate.encode(), c.KeyDataFormatCertPem))
     context = xmlsec.EncryptionContext(manager)
     context.key = xmlsec.Key.generate(c.KeyDataAes, 256, c.KeyDataTypeSession)
-    context.encrypt_xml(template, assertion)
+    wrapper.append(context.encrypt_binary(template, plaintext))
     return lxml.etree.tostring(root).decode()

@@ -103,7 +103,10 @@ def security_context_build(conf: Any) -> SecurityContext:
         cert_file=conf.cert_file,
         metadata=conf.metadata,
         only_use_keys_in_metadata=True,
-        enc_key_files=[pair["key_file"] for pair in conf.encryption_keypairs or []],
+        # Always the SP key: an encrypted assertion that does not decrypt
+        # must reach our backend (and be refused), never pysaml2's silent
+        # "no key" path that ends in a response without an assertion.
+        enc_key_files=[conf.key_file],
         encryption_keypairs=conf.encryption_keypairs,
         validate_certificate=False,
         delete_tmpfiles=True,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import lxml.etree
 import xmlsec
-from saml2.sigver import XmlsecError
 
 from sso.saml.crypto import xml_parse
 
@@ -33,19 +32,29 @@ DATA_ALGORITHMS = frozenset(
 KEY_TRANSPORT_ALGORITHMS = frozenset({f"{_XENC}rsa-oaep-mgf1p", f"{_XENC11}rsa-oaep"})
 
 
+class AssertionDecryptError(ValueError):
+    """The encrypted assertion does not decrypt, or uses a refused algorithm.
+
+    Not an XmlsecError on purpose: pysaml2 swallows those (and its own
+    DecryptError) and returns a response without any assertion, which
+    djangosaml2 then turns into a 500; this one reaches djangosaml2's
+    failure handling (``handle_acs_failure``), a refusal.
+    """
+
+
 def xml_decrypt(enctext: str | bytes, *, key_file: str) -> str:
     """Return ``enctext`` with its first EncryptedData replaced by what it
-    decrypts to with the private key in ``key_file``; raise XmlsecError
-    (what pysaml2 expects of a backend) if it does not decrypt or uses an
-    algorithm not allowed above.
+    decrypts to with the private key in ``key_file``; raise
+    AssertionDecryptError if it does not decrypt or uses an algorithm not
+    allowed above.
     """
     try:
         root = xml_parse(enctext)
     except (ValueError, lxml.etree.XMLSyntaxError) as exc:
-        raise XmlsecError("unparsable document") from exc
+        raise AssertionDecryptError("unparsable document") from exc
     data = root.find(f".//{{{_XENC}}}EncryptedData")
     if data is None:
-        raise XmlsecError("nothing encrypted")
+        raise AssertionDecryptError("nothing encrypted")
     method = data.find(f"{{{_XENC}}}EncryptionMethod")
     keys = data.findall(f".//{{{_XENC}}}EncryptedKey/{{{_XENC}}}EncryptionMethod")
     if (
@@ -54,12 +63,12 @@ def xml_decrypt(enctext: str | bytes, *, key_file: str) -> str:
         or not keys
         or any(key.get("Algorithm") not in KEY_TRANSPORT_ALGORITHMS for key in keys)
     ):
-        raise XmlsecError("encryption algorithm not allowed")
+        raise AssertionDecryptError("encryption algorithm not allowed")
     manager = xmlsec.KeysManager()
     manager.add_key(xmlsec.Key.from_file(key_file, xmlsec.constants.KeyDataFormatPem))
     context = xmlsec.EncryptionContext(manager)
     try:
         context.decrypt(data)
     except xmlsec.Error as exc:
-        raise XmlsecError("does not decrypt") from exc
+        raise AssertionDecryptError("does not decrypt") from exc
     return lxml.etree.tostring(root).decode()
