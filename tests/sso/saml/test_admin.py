@@ -260,3 +260,35 @@ def test_unreachable_metadata_url_is_refused(
 
     errors = response.context["adminform"].form.errors
     assert "could not be fetched" in " ".join(errors["metadata_url"])
+
+
+def test_clean_validates_without_side_effects(site: Site) -> None:
+    """No fetch (the URL is unreachable) and no key pair in ``clean()``."""
+    saml = SamlSettings(site=site, source="url", metadata_url="http://127.0.0.1:9/metadata")
+
+    saml.full_clean()
+
+    assert not saml.sp_private_key_encrypted
+    assert not saml.idp_metadata_xml
+
+
+def test_admin_offers_signing_and_encryption_switches_and_no_password_flag(
+    admin_client_: Client, site: Site, idp_a: DevIdp
+) -> None:
+    page = admin_client_.get(ADD_URL).content.decode()
+    assert 'name="authn_requests_signed"' in page
+    assert 'name="assertions_encrypted"' in page
+    assert "allow_password" not in page
+
+    fields = {
+        "metadata_xml": idp_a.metadata_xml(),
+        "authn_requests_signed": "on",
+        "assertions_encrypted": "on",
+        "signing_cert_next": Path(idp_a.cert_file).read_text(),
+    }
+    response = admin_client_.post(ADD_URL, _form(site, **fields))
+
+    assert response.status_code == 302
+    saved = SamlSettings.objects.get(site=site)
+    assert saved.authn_requests_signed and saved.assertions_encrypted
+    assert saved.sp_private_key_encrypted

@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.etree
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from saml2 import BINDING_HTTP_REDIRECT
@@ -231,6 +235,69 @@ def test_either_of_two_certificates_verifies_during_rotation(
     client.post(reverse("agent-logout"))
     rotated = saml_response_factory(site, idp=rogue_idp)
     assert acs_post(client, site, rotated).status_code == 302
+
+
+@pytest.mark.parametrize("source", [SamlSettings.Source.XML, SamlSettings.Source.URL])
+def test_second_certificate_works_with_metadata_too(
+    client: Client,
+    site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    rogue_idp: DevIdp,
+    saml_response_factory: ResponseFactory,
+    settings: Any,
+    source: str,
+) -> None:
+    """The IdP's metadata names the current key; the second certificate
+    field adds the next one, whichever way the metadata came in.
+    """
+    settings.SSO_SAML_METADATA_PRIVATE_HOSTS = True
+    saml = SamlSettings(
+        site=site, source=source, signing_cert_next=Path(rogue_idp.cert_file).read_text()
+    )
+    if source == SamlSettings.Source.XML:
+        saml.metadata_xml = idp_a.metadata_xml()
+    else:
+        saml.metadata_url = _serve_once(idp_a.metadata_xml())
+    saml_settings_save(saml)
+
+    assert acs_post(client, site, saml_response_factory(site)).status_code == 302
+    client.post(reverse("agent-logout"))
+    rotated = saml_response_factory(site, idp=rogue_idp)
+    assert acs_post(client, site, rotated).status_code == 302
+    assert saml.metadata_xml.count("X509Certificate>") == 2  # as entered: one
+    assert saml.idp_metadata_xml.count("X509Certificate>") == 4  # in use: two
+
+
+def test_a_bad_second_certificate_is_refused_with_pasted_metadata(
+    site: Site, idp_a: DevIdp
+) -> None:
+    saml = SamlSettings(
+        site=site,
+        source=SamlSettings.Source.XML,
+        metadata_xml=idp_a.metadata_xml(),
+        signing_cert_next="not a certificate",
+    )
+    with pytest.raises(ValidationError) as raised:
+        saml_settings_save(saml)
+    assert "second certificate is not a valid PEM" in str(raised.value.message_dict)
+
+
+def _serve_once(body: str) -> str:
+    """Serve ``body`` at a local URL for one GET."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/metadata"
 
 
 def test_logout_without_idp_slo_is_local(
