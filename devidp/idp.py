@@ -138,4 +138,4 @@ def assertion_encrypt(
     context = xmlsec.EncryptionContext(manager)
     context.key = xmlsec.Key.generate(c.KeyDataAes, 256, c.KeyDataTypeSession)
     wrapper.append(context.encrypt_binary(template, plaintext))
-    return lxml.etree.tostring(root).decode()
+    return str(lxml.etree.tostring(root, encoding="unicode"))

@@ -18,13 +18,13 @@ from tenants.admin import SiteScopedAdmin
 class SamlSettingsForm(ModelForm):  # type: ignore[type-arg]
     """Derives the IdP metadata once the entered values are valid."""
 
-    def _post_clean(self) -> None:
-        super()._post_clean()
-        if not self.errors and self.instance.site_id is not None:
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and not self.errors and self.instance.site_id is not None:
             try:
                 saml_settings_metadata_derive(self.instance)
             except ValidationError as exc:
-                self._update_errors(exc)
+                self.add_error(None, exc)
 
 
 @admin.register(SamlSettings)

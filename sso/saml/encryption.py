@@ -71,4 +71,4 @@ def xml_decrypt(enctext: str | bytes, *, key_file: str) -> str:
         context.decrypt(data)
     except xmlsec.Error as exc:
         raise AssertionDecryptError("does not decrypt") from exc
-    return lxml.etree.tostring(root).decode()
+    return str(lxml.etree.tostring(root, encoding="unicode"))

@@ -290,5 +290,6 @@ def test_admin_offers_signing_and_encryption_switches_and_no_password_flag(
 
     assert response.status_code == 302
     saved = SamlSettings.objects.get(site=site)
-    assert saved.authn_requests_signed and saved.assertions_encrypted
+    assert saved.authn_requests_signed
+    assert saved.assertions_encrypted
     assert saved.sp_private_key_encrypted
