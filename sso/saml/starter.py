@@ -24,9 +24,13 @@ from sso.saml.logout import idp_endpoint, logout_request_send
 from sso.saml.models import SamlSettings
 from sso.saml.signing import xml_sign
 from sso.saml.state import saml_request_remember, saml_subject_forget, saml_subject_get
+from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Site
 
 logger = logging.getLogger(__name__)
+# SAML Bindings 3.4.3/3.5.3: RelayState at most 80 bytes is all an IdP must
+# keep; ours is a checked local path, so a little more is fine.
+RELAY_STATE_MAX = 1024
 
 
 def saml_start(
@@ -73,6 +77,10 @@ def _authn_request(
     session_id, message = Saml2Client(conf).create_authn_request(
         location, binding=BINDING_HTTP_POST, sign=False
     )
+    if len(relay_state) > RELAY_STATE_MAX:
+        raise SignInRefused(
+            RefusalReason.BAD_REQUEST, site=settings.site, detail={"why": "RelayState too long"}
+        )
     sign = settings.authn_requests_signed
     if binding == BINDING_HTTP_REDIRECT:
         key = conf.sso_signing_key if sign else None

@@ -24,7 +24,7 @@ from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_save
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
-from tenants.models import Agent, Audience, Site
+from tenants.models import Agent, Audience, LoginEvent, Site
 from tests.sso.saml.conftest import (
     ResponseFactory,
     acs_post,
@@ -314,3 +314,26 @@ def test_logout_without_idp_slo_is_local(
 
     assert response["Location"] == reverse("agent-login")
     assert session_key_for(Audience.AGENT) not in client.session
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=/console/" + "x" * 5000,
+        "next=/console/%00",
+        "next=%ED%A0%80",  # not UTF-8 (a lone surrogate)
+        "next=https://evil.example/",
+        "return_to=//evil.example&next=/console/",
+    ],
+)
+def test_login_start_refuses_bad_input_without_a_500(
+    client: Client, saml_site: Site, query: str
+) -> None:
+    url = reverse("sso:agent-login", kwargs={"site_id": saml_site.site_id})
+
+    response = client.get(f"{url}?{query}")
+
+    assert response.status_code in {302, 400, 403}
+    if response.status_code != 302:
+        event = LoginEvent.objects.get()
+        assert event.reason in {RefusalReason.BAD_REQUEST, RefusalReason.UNSAFE_REDIRECT}

@@ -6,6 +6,7 @@ row, and never answers 500.
 from __future__ import annotations
 
 import base64
+import logging
 import datetime as dt
 import re
 import time
@@ -174,6 +175,7 @@ def test_forged_logout_is_refused_and_changes_nothing(
     rogue_idp: DevIdp,
     saml_response_factory: ResponseFactory,
     bomb: str,
+    caplog: pytest.LogCaptureFixture,
     name: str,
     reason: RefusalReason,
 ) -> None:
@@ -197,6 +199,9 @@ def test_forged_logout_is_refused_and_changes_nothing(
 
     assert time.monotonic() - started < 2
     _assert_refused(client, response, reason, before)
+    logged = " ".join(r.getMessage() for r in caplog.records if r.levelno >= logging.INFO)
+    assert agent.email not in logged
+    assert "LogoutRequest" not in logged
 
 
 def test_replayed_logout_request_is_refused(
