@@ -6,8 +6,8 @@ row, and never answers 500.
 from __future__ import annotations
 
 import base64
-import logging
 import datetime as dt
+import logging
 import re
 import time
 import zlib
