@@ -12,7 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from saml2 import BINDING_HTTP_REDIRECT
+from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import SIG_RSA_SHA256
 
 from devidp.idp import DevIdp
 from sso.saml import slo
@@ -26,6 +28,7 @@ from tests.sso.saml.conftest import (
     idp_logout_request,
     idp_server,
     redirect_location,
+    saml_settings_create,
     saml_subject_session_index,
     sp_urls,
 )
@@ -156,3 +159,38 @@ def test_logout_request_without_a_session_is_answered_and_changes_nothing(
     assert response.status_code == 302
     assert "SAMLResponse=" in response["Location"]
     assert not LoginEvent.objects.exists()
+
+
+def test_visitor_idp_initiated_logout_ends_the_visitor_session(
+    client: Client, site: Site, idp_a: DevIdp, sign_out_calls: list[Audience]
+) -> None:
+    saml_settings_create(site, idp_a, audience=Audience.VISITOR, allow_idp_initiated=True)
+    kwargs = {"site_id": site.site_id}
+    metadata = f"http://testserver{reverse('sso:visitor-saml-metadata', kwargs=kwargs)}"
+    acs = f"http://testserver{reverse('sso:visitor-saml-acs', kwargs=kwargs)}"
+    sls = f"http://testserver{reverse('sso:visitor-saml-sls', kwargs=kwargs)}"
+    server = idp_a.server([client.get(metadata).content.decode()])
+    xml = idp_a.authn_response(
+        server, sp_entity_id=metadata, acs_url=acs, email="vera@v.example", in_response_to=None
+    )
+    signed_in = client.post(acs, {"SAMLResponse": base64.b64encode(xml.encode()).decode()})
+    assert signed_in.status_code == 302, signed_in.content[:300]
+    assert session_key_for(Audience.VISITOR) in client.session
+    _, message = server.create_logout_request(
+        sls, metadata, name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text="vera@v.example")
+    )
+    http = server.apply_binding(
+        BINDING_HTTP_REDIRECT, str(message), sls, sign=True, sigalg=SIG_RSA_SHA256
+    )
+    before = LoginEvent.objects.count()
+
+    response = client.get(dict(http["headers"])["Location"])
+
+    assert response.status_code == 302
+    assert "SAMLResponse=" in response["Location"]
+    assert session_key_for(Audience.VISITOR) not in client.session
+    assert sign_out_calls == [Audience.VISITOR]
+    events = list(LoginEvent.objects.order_by("pk")[before:])
+    assert [(e.outcome, e.audience) for e in events] == [
+        (LoginEvent.Outcome.SIGNED_OUT, Audience.VISITOR)
+    ]
