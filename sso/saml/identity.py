@@ -8,9 +8,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
-from djangosaml2.views import _set_subject_id
 from saml2.time_util import str_to_time
 
 from sso.saml.config import CLOCK_LEEWAY
@@ -78,11 +76,6 @@ def identity_from_session_info(
         claims=dict(session_info.get("ava") or {}),
         reference=assertion_id[:80],
     )
-
-
-def subject_id_remember(request: HttpRequest, *, session_info: dict[str, Any]) -> None:
-    """Keep the NameID in djangosaml2's SAML session, for single logout."""
-    _set_subject_id(request.saml_session, session_info["name_id"])  # type: ignore[attr-defined]
 
 
 def _visitor_subject(settings: SamlSettings, session_info: dict[str, Any]) -> str:

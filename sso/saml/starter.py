@@ -9,15 +9,15 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from djangosaml2.cache import IdentityCache, OutstandingQueriesCache, StateCache
+from djangosaml2.cache import IdentityCache, StateCache
 from djangosaml2.overrides import Saml2Client
 from djangosaml2.utils import get_location
-from djangosaml2.views import _get_subject_id
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.s_utils import UnsupportedBinding
 
 from sso.saml.config import saml_settings_get, sp_config_get
 from sso.saml.models import SamlSettings
+from sso.saml.state import saml_request_remember, saml_subject_get
 from tenants.models import Audience, Site
 
 logger = logging.getLogger(__name__)
@@ -29,10 +29,11 @@ def saml_start(
     """Send the browser to the site's IdP with an AuthnRequest, or return
     None when the site has no enabled SAML settings for ``audience``.
 
-    The request's ID is remembered in djangosaml2's SAML session (a cookie
-    of its own), so the ACS accepts only the answer to a request this
-    browser started. ``return_to`` was checked by the caller and travels as
-    RelayState; the ACS checks it again, since it comes back from outside.
+    The request's ID is remembered in this browser's SAML session for this
+    site and audience (``sso.saml.state``), so the ACS accepts only the
+    answer to a request this browser started there, once. ``return_to`` was
+    checked by the caller and travels as RelayState; the ACS checks it again,
+    since it comes back from outside.
     """
     settings = saml_settings_get(site=site, audience=audience)
     if settings is None:
@@ -45,8 +46,8 @@ def saml_start(
         relay_state=return_to or "",
         binding=BINDING_HTTP_POST if post else BINDING_HTTP_REDIRECT,
     )
-    OutstandingQueriesCache(request.saml_session).set(  # type: ignore[attr-defined]
-        session_id, return_to or ""
+    saml_request_remember(
+        request, site=site, audience=audience, request_id=session_id, return_to=return_to or ""
     )
     if post:
         return HttpResponse(info["data"])
@@ -58,7 +59,8 @@ def saml_logout(request: HttpRequest, site: Site, audience: Audience) -> HttpRes
     browser signed in with SAML; else return None (local sign-out only).
     """
     settings = saml_settings_get(site=site, audience=audience)
-    subject_id = _get_subject_id(request.saml_session)  # type: ignore[attr-defined]
+    subject = saml_subject_get(request, site=site, audience=audience)
+    subject_id = subject.name_id if subject is not None else None
     if settings is None or subject_id is None:
         return None
     if not settings.slo_url and "SingleLogoutService" not in settings.idp_metadata_xml:

@@ -174,6 +174,10 @@ SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
 # Let operators' IdP metadata URLs point at private networks (off: SSRF).
 SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
+# Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
+# (the clock leeway comes on top). An IdP session older than this must
+# re-authenticate (ForceAuthn) or the site's operator raises this.
+SSO_SAML_MAX_AUTHN_AGE = int(os.environ.get("SSO_SAML_MAX_AUTHN_AGE", "300"))
 
 LOGGING = {
     "version": 1,

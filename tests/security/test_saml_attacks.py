@@ -283,7 +283,8 @@ ATTACKS: list[tuple[Callable[[Attack], str], RefusalReason]] = [
     (other_sites_idp_key_as_site_a, R.SAML_BAD_SIGNATURE),
     (other_sites_idp, R.SAML_WRONG_ISSUER),
     (wrapped_same_id, R.SAML_BAD_SIGNATURE),
-    (wrapped_in_advice, R.SAML_BAD_SIGNATURE),
+    # The copied Signature repeats its xs:ID: pysaml2's schema check refuses it.
+    (wrapped_in_advice, R.SAML_SCHEMA_INVALID),
     (name_id_altered, R.SAML_BAD_SIGNATURE),
     (expired, R.SAML_EXPIRED),
     (not_yet_valid, R.SAML_NOT_YET_VALID),
