@@ -35,6 +35,7 @@ RESPONSE_MAX_BYTES = 256 * 1024
 _DSIG = "http://www.w3.org/2000/09/xmldsig#"
 _SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 _SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
+_BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 _STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 _WEAK_ALGORITHMS = frozenset(
     {
@@ -108,6 +109,8 @@ def response_precheck(
             detail={"check": "algorithm", "algorithms": sorted(algorithms & _WEAK_ALGORITHMS)},
         )
     _recipients_precheck(root, acs_url)
+    if assertions:  # an encrypted one is checked once decrypted
+        _subject_precheck(assertions[0])
     _issue_instant_precheck(root, now=now, max_age=max_age)
     in_response_to = root.get("InResponseTo")
     if in_response_to and in_response_to not in outstanding:
@@ -139,6 +142,22 @@ def _recipients_precheck(root: Any, acs_url: str) -> None:
                 "check": "destination_recipient",
                 "recipients": sorted(r[:120] for r in recipients - {acs_url}),
             },
+        )
+
+
+def _subject_precheck(assertion: Any) -> None:
+    methods = [
+        node.get("Method", "")
+        for node in assertion.findall(f"{{{_SAML}}}Subject/{{{_SAML}}}SubjectConfirmation")
+    ]
+    if _BEARER not in methods:
+        raise SignInRefused(
+            RefusalReason.SAML_NOT_BEARER,
+            detail={"check": "bearer", "methods": sorted(m[:80] for m in methods)},
+        )
+    if assertion.find(f"{{{_SAML}}}AuthnStatement") is None:
+        raise SignInRefused(
+            RefusalReason.SAML_NO_AUTHN_STATEMENT, detail={"check": "authn_statement"}
         )
 
 
@@ -191,6 +210,10 @@ def refusal_for(exc: BaseException) -> RefusalReason:
             return RefusalReason.SAML_IDP_ERROR
         case VerificationError() if "recipient" in message:
             return RefusalReason.SAML_WRONG_RECIPIENT
+        case VerificationError() if "subject confirmation" in message:
+            return RefusalReason.SAML_NOT_BEARER
+        case ValueError() if "AuthnStatement" in message:
+            return RefusalReason.SAML_NO_AUTHN_STATEMENT
         case _ if "AudienceRestrictions" in message:
             return RefusalReason.SAML_WRONG_AUDIENCE
     return RefusalReason.SAML_MALFORMED

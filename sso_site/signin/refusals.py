@@ -200,13 +200,7 @@ def render_refusal(
     site = refusal.site or site
     audience = refusal.audience or audience or Audience.AGENT
     protocol = refusal.protocol or protocol
-    logger.info(
-        "sign-in refused: reason=%s site=%s audience=%s",
-        refusal.reason,
-        site.site_id if site else None,
-        audience,
-    )
-    audit_record(
+    event = audit_record(
         request,
         site=site,
         audience=audience,
@@ -215,6 +209,16 @@ def render_refusal(
         reason=refusal.reason.value,
         subject=refusal.subject,
         detail=refusal.detail,
+    )
+    # One line per refusal, no personal data: the audit row is the reference.
+    logger.info(
+        "sign-in refused: reason=%s check=%s site=%s audience=%s protocol=%s ref=%s",
+        refusal.reason,
+        str(refusal.detail.get("check", ""))[:40],
+        site.site_id if site else None,
+        audience,
+        protocol or "",
+        event.pk,
     )
     response = TemplateResponse(
         request,
