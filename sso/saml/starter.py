@@ -11,7 +11,6 @@ import logging
 import lxml.etree
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from djangosaml2.cache import OutstandingQueriesCache
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
@@ -39,10 +38,11 @@ def saml_start(
     """Send the browser to the site's IdP with an AuthnRequest, or return
     None when the site has no enabled SAML settings for ``audience``.
 
-    The request's ID is remembered in djangosaml2's SAML session (a cookie
-    of its own), so the ACS accepts only the answer to a request this
-    browser started. ``return_to`` was checked by the caller and travels as
-    RelayState; the ACS checks it again, since it comes back from outside.
+    The request's ID is remembered in this browser's SAML session for this
+    site and audience (``sso.saml.state``), so the ACS accepts only the
+    answer to a request this browser started there, once. ``return_to`` was
+    checked by the caller and travels as RelayState; the ACS checks it again,
+    since it comes back from outside.
     """
     settings = saml_settings_get(site=site, audience=audience)
     if settings is None:
@@ -51,8 +51,8 @@ def saml_start(
     session_id, response = _authn_request(
         sp_config_get(request, settings=settings), settings, relay_state=return_to or ""
     )
-    OutstandingQueriesCache(request.saml_session).set(  # type: ignore[attr-defined]
-        session_id, return_to or ""
+    saml_request_remember(
+        request, site=site, audience=audience, request_id=session_id, return_to=return_to or ""
     )
     return response
 

@@ -272,3 +272,28 @@ def redirect_location(
         sigalg=sigalg or SIG_RSA_SHA256,
     )
     return str(dict(http["headers"])["Location"])
+
+
+def sp_urls_for(site: Site, audience: str) -> dict[str, str]:
+    """Like ``sp_urls``, for either audience's SP of ``site``."""
+    kwargs = {"site_id": site.site_id}
+    return {
+        name: f"http://testserver{reverse(f'sso:{audience}-saml-{name}', kwargs=kwargs)}"
+        for name in ("metadata", "acs", "sls")
+    }
+
+
+def visitor_sign_in_start(client: Client, site: Site, idp: DevIdp) -> tuple[str, str]:
+    """Start a visitor's SP-initiated sign-in at ``site`` (a SAML campaign is
+    created if the site has none); return the request's ID and RelayState.
+    """
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(site=site, visitor_sso="saml").first()
+    if campaign is None:
+        campaign = Campaign.objects.create(site=site, name="SAML members", visitor_sso="saml")
+    response = client.get(f"/sso/{site.site_id}/visitor/login/", {"campaign": campaign.pk})
+    assert response.status_code == 302, response.content[:300]
+    query = parse_qs(urlsplit(response["Location"]).query)
+    request = idp.server([]).parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+    return str(request.message.id), query["RelayState"][0]

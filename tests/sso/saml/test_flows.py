@@ -63,11 +63,12 @@ def test_login_start_redirects_to_idp_with_authn_request(
 ) -> None:
     request_id = sign_in_start(client, saml_site, idp_a)
 
-    # djangosaml2 keeps the outstanding request in its own SAML session,
-    # not in the session that will hold the agent's binding.
+    # The outstanding request lives in the SAML session, keyed by site and
+    # audience, not in the session that will hold the agent's binding.
     saml_session = SessionStore(client.cookies["saml_session"].value)
-    assert request_id in saml_session["_saml2_outstanding_queries"]
-    assert "_saml2_outstanding_queries" not in client.session
+    key = f"sso_saml:{saml_site.pk}:agent"
+    assert request_id in saml_session[key]["authn"]
+    assert key not in client.session
 
 
 def test_login_start_without_saml_settings_is_not_configured(client: Client, site: Site) -> None:
