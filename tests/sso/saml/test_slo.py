@@ -5,24 +5,29 @@ each ending the session through ``sign_out()`` with one audit row.
 from __future__ import annotations
 
 import base64
+import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
 from django.urls import reverse
-from saml2 import BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256
 
 from devidp.idp import DevIdp
 from sso.saml import slo
+from sso.saml.crypto import xml_parse
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
+from sso.saml.signing import xml_verify
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tests.sso.saml.conftest import (
+    SAML_NS,
     ResponseFactory,
     acs_post,
     idp_logout_request,
@@ -194,3 +199,33 @@ def test_visitor_idp_initiated_logout_ends_the_visitor_session(
     assert [(e.outcome, e.audience) for e in events] == [
         (LoginEvent.Outcome.SIGNED_OUT, Audience.VISITOR)
     ]
+
+
+def test_sp_initiated_logout_posts_a_signed_request_to_a_post_only_idp(
+    client: Client, site: Site, agent: Agent, idp_a: DevIdp, saml_response_factory: ResponseFactory
+) -> None:
+    """An IdP whose SingleLogoutService is HTTP-POST only gets an enveloped
+    signature (SHA-256) by the SP's key.
+    """
+    metadata = idp_a.metadata_xml()
+    redirect_slo = f'Binding="{BINDING_HTTP_REDIRECT}" Location="{idp_a.slo_url}"'
+    assert redirect_slo in metadata
+    saml = SamlSettings(
+        site=site,
+        source=SamlSettings.Source.XML,
+        metadata_xml=metadata.replace(
+            redirect_slo, f'Binding="{BINDING_HTTP_POST}" Location="{idp_a.slo_url}"'
+        ),
+    )
+    saml_settings_save(saml)
+    _signed_in(client, site, saml_response_factory)
+
+    response = client.post(reverse("agent-logout"))
+
+    assert response.status_code == 200
+    found = re.search(r'name="SAMLRequest" value="([^"]+)"', response.content.decode())
+    assert found is not None
+    root = xml_parse(base64.b64decode(found.group(1)))
+    assert root.findtext(f"{{{SAML_NS}}}NameID") == agent.email
+    xml_verify(root, certificates=[saml.sp_certificate], allow_sha1=False)
+    assert session_key_for(Audience.AGENT) not in client.session
