@@ -125,7 +125,16 @@ def _time_check(root: Any, settings: SamlSettings) -> None:
 
 
 def _instant(value: str) -> dt.datetime:
-    seconds = calendar.timegm(str_to_time(value))
+    """Return the UTC ``xs:dateTime`` ``value`` (SAML Core 1.3.3: "Z" form
+    only); raise ValueError for anything else, an empty value included.
+    """
+    try:
+        parsed = str_to_time(value) if value else None
+        seconds = calendar.timegm(parsed) if parsed else None
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+        raise ValueError("not a SAML instant") from exc
+    if seconds is None:
+        raise ValueError("not a SAML instant")
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 

@@ -107,6 +107,18 @@ def _case(name: str, ctx: dict[str, Any]) -> Request:
         case "issued in the future":
             edit = _attr("IssueInstant", _instant(dt.timedelta(hours=1)))
             return get(own, idp_logout_request(own, site, **good, edit=edit))
+        case "IssueInstant not a date":
+            edit = _attr("IssueInstant", "yesterday")
+            return get(own, idp_logout_request(own, site, **good, edit=edit))
+        case "IssueInstant with a time zone":
+            edit = _attr("IssueInstant", "2026-12-01T17:00:00+02:00")
+            return get(own, idp_logout_request(own, site, **good, edit=edit))
+        case "no IssueInstant":
+            edit = lambda xml: re.sub(r' IssueInstant="[^"]*"', "", xml, count=1)  # noqa: E731
+            return get(own, idp_logout_request(own, site, **good, edit=edit))
+        case "Version 1.1":
+            edit = _attr("Version", "1.1")
+            return get(own, idp_logout_request(own, site, **good, edit=edit))
         case "not SAML, GET":
             return "GET", f"{sls}?{urlencode({'SAMLRequest': 'hello'})}", {}
         case "not SAML, POST":
@@ -140,6 +152,10 @@ CASES = [
     ("other Destination", R.SAML_WRONG_RECIPIENT),
     ("issued an hour ago", R.SAML_EXPIRED),
     ("issued in the future", R.SAML_NOT_YET_VALID),
+    ("IssueInstant not a date", R.SAML_MALFORMED),
+    ("IssueInstant with a time zone", R.SAML_MALFORMED),
+    ("no IssueInstant", R.SAML_MALFORMED),
+    ("Version 1.1", R.SAML_MALFORMED),
     ("not SAML, GET", R.SAML_MALFORMED),
     ("not SAML, POST", R.SAML_MALFORMED),
     ("not SAML, SAMLResponse", R.SAML_MALFORMED),
