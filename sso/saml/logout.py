@@ -201,7 +201,7 @@ def logout_response_send(
     *, conf: SPConfig, settings: SamlSettings, message: LogoutMessage
 ) -> HttpResponse | None:
     """Return the response sending our signed LogoutResponse to the IdP."""
-    endpoint = _idp_slo(conf, settings)
+    endpoint = _idp_slo(conf, settings, response=True)
     if endpoint is None:
         return None
     binding, location = endpoint
@@ -212,24 +212,37 @@ def logout_response_send(
     return _send(conf, binding, location, "SAMLResponse", str(response), message.relay_state)
 
 
-def _idp_slo(conf: SPConfig, settings: SamlSettings) -> tuple[str, str] | None:
+def _idp_slo(
+    conf: SPConfig, settings: SamlSettings, *, response: bool = False
+) -> tuple[str, str] | None:
     return idp_endpoint(
-        conf, settings, "single_logout_service", (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST)
+        conf,
+        settings,
+        "single_logout_service",
+        (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST),
+        response=response,
     )
 
 
 def idp_endpoint(
-    conf: SPConfig, settings: SamlSettings, service: str, bindings: tuple[str, ...]
+    conf: SPConfig,
+    settings: SamlSettings,
+    service: str,
+    bindings: tuple[str, ...],
+    *,
+    response: bool = False,
 ) -> tuple[str, str] | None:
     """Return (binding, location) of the IdP's ``service`` for the first of
-    ``bindings`` its metadata offers, or None (quietly: pysaml2's own lookup
-    logs an ERROR and raises for a binding the IdP does not offer).
+    ``bindings`` its metadata offers (for a ``response``, its
+    ResponseLocation where it has one), or None (quietly: pysaml2's own
+    lookup logs an ERROR and raises for a binding the IdP does not offer).
     """
     for binding in bindings:
         for source in conf.metadata.metadata.values():
             found = source.service(settings.idp_entity_id, "idpsso_descriptor", service, binding)
             if found:
-                return binding, str(found[0]["location"])
+                where = (response and found[0].get("response_location")) or found[0]["location"]
+                return binding, str(where)
     return None
 
 

@@ -229,3 +229,26 @@ def test_sp_initiated_logout_posts_a_signed_request_to_a_post_only_idp(
     assert root.findtext(f"{{{SAML_NS}}}NameID") == agent.email
     xml_verify(root, certificates=[saml.sp_certificate], allow_sha1=False)
     assert session_key_for(Audience.AGENT) not in client.session
+
+
+def test_logout_response_goes_to_the_idps_response_location(
+    client: Client, site: Site, agent: Agent, idp_a: DevIdp, saml_response_factory: ResponseFactory
+) -> None:
+    redirect_slo = f'Binding="{BINDING_HTTP_REDIRECT}" Location="{idp_a.slo_url}"'
+    answers = "https://idp-a.example/slo-answers"
+    saml = SamlSettings(
+        site=site,
+        source=SamlSettings.Source.XML,
+        metadata_xml=idp_a.metadata_xml().replace(
+            redirect_slo, f'{redirect_slo} ResponseLocation="{answers}"'
+        ),
+    )
+    saml_settings_save(saml)
+    _signed_in(client, site, saml_response_factory)
+    server = idp_server(client, site, idp_a)
+    xml = idp_logout_request(server, site, email=agent.email)
+
+    response = client.get(redirect_location(server, xml, site))
+
+    assert response["Location"].startswith(f"{answers}?SAMLResponse=")
+    assert session_key_for(Audience.AGENT) not in client.session
