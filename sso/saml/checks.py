@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import calendar
 import datetime as dt
 from typing import Any
 
@@ -24,9 +23,9 @@ from saml2.response import (
 )
 from saml2.s_utils import RequestVersionTooHigh, RequestVersionTooLow
 from saml2.sigver import MissingKey, SignatureError
-from saml2.time_util import str_to_time
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
+from sso.saml.assertion_checks import saml_instant
 from sso.saml.config import CLOCK_LEEWAY
 from sso.saml.crypto import xml_parse
 from sso_site.signin.refusals import RefusalReason, SignInRefused
@@ -167,13 +166,10 @@ def _issue_instant_precheck(root: Any, *, now: dt.datetime, max_age: dt.timedelt
     """
     leeway = dt.timedelta(seconds=CLOCK_LEEWAY)
     try:
-        moment = dt.datetime.fromtimestamp(
-            calendar.timegm(str_to_time(root.get("IssueInstant") or "")), tz=dt.UTC
-        )
-    except (ValueError, TypeError, OverflowError, OSError) as exc:
-        raise SignInRefused(
-            RefusalReason.SAML_MALFORMED, detail={"check": "response_issue_instant"}
-        ) from exc
+        moment = saml_instant(root.get("IssueInstant"))
+    except SignInRefused as exc:
+        exc.detail["check"] = "response_issue_instant"
+        raise
     if moment > now + leeway:
         raise SignInRefused(
             RefusalReason.SAML_ISSUED_IN_FUTURE, detail={"check": "response_issue_instant"}

@@ -591,7 +591,12 @@ def test_acs_enforces_the_strict_profile(
     saml_response = make(strict_sp)
     LoginEvent.objects.all().delete()
 
-    with caplog.at_level(logging.DEBUG):
+    # Everything at DEBUG, pysaml2's and djangosaml2's loggers included.
+    with (
+        caplog.at_level(logging.DEBUG),
+        caplog.at_level(logging.DEBUG, logger="saml2"),
+        caplog.at_level(logging.DEBUG, logger="djangosaml2"),
+    ):
         response = strict_sp.post(saml_response)
 
     assert response.status_code == expected_reason.status
