@@ -22,6 +22,7 @@ import pytest
 from django.db import connection
 
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from tenants.models import Agent, LoginEvent, Site
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -126,8 +127,7 @@ def test_spid_sp_test_saml2_profile(
         sso_binding=SamlSettings.Binding.POST,
     )
     settings.metadata_xml = spid_idp_metadata
-    settings.full_clean()
-    settings.save()
+    saml_settings_save(settings)  # validates, derives the metadata, makes the SP keys
     connection.close()  # the live server's threads use their own connections
 
     report_file = tmp_path / "spid.json"
