@@ -145,14 +145,22 @@ def _recipients_precheck(root: Any, acs_url: str) -> None:
 
 
 def _subject_precheck(assertion: Any) -> None:
-    methods = [
-        node.get("Method", "")
-        for node in assertion.findall(f"{{{_SAML}}}Subject/{{{_SAML}}}SubjectConfirmation")
-    ]
+    confirmations = assertion.findall(f"{{{_SAML}}}Subject/{{{_SAML}}}SubjectConfirmation")
+    methods = [node.get("Method", "") for node in confirmations]
     if _BEARER not in methods:
         raise SignInRefused(
             RefusalReason.SAML_NOT_BEARER,
             detail={"check": "bearer", "methods": sorted(m[:80] for m in methods)},
+        )
+    ends = [
+        data.get("NotOnOrAfter")
+        for node in confirmations
+        if node.get("Method") == _BEARER
+        for data in node.findall(f"{{{_SAML}}}SubjectConfirmationData")
+    ]
+    if not any(ends):
+        raise SignInRefused(
+            RefusalReason.SAML_NO_EXPIRY, detail={"check": "confirmation_not_on_or_after"}
         )
     if assertion.find(f"{{{_SAML}}}AuthnStatement") is None:
         raise SignInRefused(

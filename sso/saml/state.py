@@ -30,7 +30,6 @@ from tenants.models import Audience, Site
 # audience (the newest), each for at most REQUEST_MAX_AGE seconds.
 REQUESTS_MAX = 8
 REQUEST_MAX_AGE = 3600
-DJANGOSAML2_SUBJECT_KEY = "_saml2_subject_id"
 
 
 @dataclass(frozen=True)
@@ -99,10 +98,6 @@ def saml_subject_remember(
         "session_index": session_index or "",
     }
     _save(request, site=site, audience=audience, state=state)
-    if name_id is not None:
-        # Transitional: djangosaml2's LogoutView (the SLS until it reads
-        # saml_subject_get) looks for the NameID under this session key.
-        _session(request)[DJANGOSAML2_SUBJECT_KEY] = code(name_id)
 
 
 def saml_subject_get(

@@ -7,9 +7,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured, RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
@@ -34,8 +41,9 @@ logger = logging.getLogger(__name__)
 class SiteSamlMixin(View):
     """Resolve the site and its SAML settings; build nothing per request.
 
-    A POST body over Django's DATA_UPLOAD_MAX_MEMORY_SIZE is refused here,
-    with a reason code and an audit row, on every SAML endpoint.
+    A POST body over Django's DATA_UPLOAD_MAX_* limits, or one Django cannot
+    read, is refused here, with a reason code and an audit row, on every
+    SAML endpoint.
     """
 
     audience: Audience = Audience.AGENT
@@ -57,12 +65,18 @@ class SiteSamlMixin(View):
         if request.method == "POST":
             try:
                 request.POST  # noqa: B018 - read (and size-check) the body now
-            except RequestDataTooBig:
+            except (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
                 request.POST = QueryDict()
                 too_large = SignInRefused(
                     RefusalReason.SAML_TOO_LARGE, site=self.site, detail={"check": "body_size"}
                 )
                 return self.refuse(request, too_large)
+            except (BadRequest, MultiPartParserError):
+                request.POST = QueryDict()
+                unreadable = SignInRefused(
+                    RefusalReason.BAD_REQUEST, site=self.site, detail={"check": "body"}
+                )
+                return self.refuse(request, unreadable)
         return super().dispatch(request, *args, **kwargs)
 
     def get_sp_config(self, request: HttpRequest) -> SPConfig:

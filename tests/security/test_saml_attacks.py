@@ -513,6 +513,22 @@ STRICT: list[tuple[str, Callable[[Sp], str], RefusalReason]] = [
         R.SAML_NO_EXPIRY,
     ),
     (
+        "bearer_expired",
+        _signed(
+            edits.set_attr(
+                "Subject/SubjectConfirmation/SubjectConfirmationData",
+                "NotOnOrAfter",
+                edits.stamp(-H),
+            )
+        ),
+        R.SAML_EXPIRED,
+    ),
+    (
+        "bearer_without_confirmation_data",
+        _signed(edits.remove("Subject/SubjectConfirmation/SubjectConfirmationData")),
+        R.SAML_NO_EXPIRY,
+    ),
+    (
         "bearer_with_not_before",
         _signed(
             edits.set_attr(

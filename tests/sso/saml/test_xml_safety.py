@@ -106,3 +106,12 @@ def test_metadata_is_served(client: Client, saml_site: Site) -> None:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/xml")
     assert f'entityID="{sp_urls_for(saml_site, "agent")["metadata"]}"' in response.content.decode()
+
+
+def test_too_many_fields_are_refused_with_a_code(client: Client, saml_site: Site) -> None:
+    fields = {f"f{i}": "x" for i in range(1100)}
+
+    response = client.post(sp_urls_for(saml_site, "agent")["acs"], fields)
+
+    assert response.status_code == 400
+    assert LoginEvent.objects.get().reason == RefusalReason.SAML_TOO_LARGE
