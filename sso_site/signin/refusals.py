@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from sso_site.refusal_sampling import unknown_site_refusal_counted
 from tenants.models import Audience, LoginEvent, Protocol, Site
 from tenants.services import audit_record
 
@@ -62,6 +63,8 @@ class RefusalReason(StrEnum):
     JWT_WRONG_AUDIENCE = "jwt_wrong_audience"
     JWT_NO_EMAIL = "jwt_no_email"
     JWKS_UNAVAILABLE = "jwks_unavailable"
+    # Too many attempts (sso_site.ratelimit): HTTP 429 with Retry-After.
+    RATE_LIMITED = "rate_limited"
 
     @property
     def message(self) -> str:
@@ -70,7 +73,9 @@ class RefusalReason(StrEnum):
 
     @property
     def status(self) -> int:
-        """Return the HTTP status: 400 for malformed input, 403 otherwise."""
+        """Return the HTTP status: 400 for malformed input, 429 for too many, 403 otherwise."""
+        if self is RefusalReason.RATE_LIMITED:
+            return 429
         return 400 if self in _BAD_INPUT else 403
 
 
@@ -123,6 +128,7 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.JWT_WRONG_AUDIENCE: "The sign-in token was meant for another service.",
     RefusalReason.JWT_NO_EMAIL: "The sign-in token does not name an email address.",
     RefusalReason.JWKS_UNAVAILABLE: "The signing keys could not be fetched; try again.",
+    RefusalReason.RATE_LIMITED: "Too many attempts. Please wait a moment and try again.",
 }
 
 
@@ -173,16 +179,19 @@ def render_refusal(
         site.site_id if site else None,
         audience,
     )
-    audit_record(
-        request,
-        site=site,
-        audience=audience,
-        protocol=protocol,
-        outcome=LoginEvent.Outcome.REFUSED,
-        reason=refusal.reason.value,
-        subject=refusal.subject,
-        detail=refusal.detail,
-    )
+    if site is None and unknown_site_refusal_counted(refusal.reason.value):
+        pass  # an unknown site: counted, not one row each (sso_site.refusal_sampling)
+    else:
+        audit_record(
+            request,
+            site=site,
+            audience=audience,
+            protocol=protocol,
+            outcome=LoginEvent.Outcome.REFUSED,
+            reason=refusal.reason.value,
+            subject=refusal.subject,
+            detail=refusal.detail,
+        )
     response = TemplateResponse(
         request,
         "sso/refused.html",

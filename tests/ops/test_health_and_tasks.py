@@ -20,7 +20,7 @@ from tenants.tasks import replay_purge_expired
 def test_healthz_reports_database_and_broker(client: Client, db: None) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_healthz_answers_503_when_the_broker_is_unreachable(
