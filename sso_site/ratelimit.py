@@ -39,8 +39,12 @@ def _site_key(group: str, request: HttpRequest) -> str:
 
 
 def _token_key(group: str, request: HttpRequest) -> str:
+    """The window's token with the client address: guest tokens of one
+    campaign issued in the same second are alike, so the address keeps
+    different visitors apart."""
     token = request.headers.get("Authorization", "")
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
+    address = str(request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR", ""))
+    return hashlib.sha256(f"{address} {token}".encode()).hexdigest()[:32]
 
 
 def _account_key(group: str, request: HttpRequest) -> str:
