@@ -56,9 +56,11 @@ bench: setup
 # A worker with the beat scheduler in it (-B): run exactly one such worker;
 # more workers without beat: `celery -A sso_site worker`, or `make beat` alone.
 worker: setup
+	@mkdir -p var
 	$(VENV)/bin/celery -A sso_site worker -B -l info -s $${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
 
 beat: setup
+	@mkdir -p var
 	$(VENV)/bin/celery -A sso_site beat -l info -s $${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
 
 # Production serving: nginx (buffering, timeouts, size limits) in front of
