@@ -43,7 +43,7 @@ def _token_key(group: str, request: HttpRequest) -> str:
     campaign issued in the same second are alike, so the address keeps
     different visitors apart."""
     token = request.headers.get("Authorization", "")
-    address = str(request.META.get(settings.RATELIMIT_IP_META_KEY or "REMOTE_ADDR", ""))
+    address = str(request.META.get("REMOTE_ADDR", ""))
     return hashlib.sha256(f"{address} {token}".encode()).hexdigest()[:32]
 
 

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sso_site.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "sso_site.csp.SiteCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -223,9 +224,10 @@ warnings.filterwarnings(
 # sso_site/ratelimit.py for which endpoint uses which.
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_FAIL_OPEN = True  # the cache down must not stop sign-ins
-# Behind the proxy of ``make serve`` the client address is in X-Real-IP;
-# set it only when the app is reachable through that proxy alone.
-RATELIMIT_IP_META_KEY = os.environ.get("SSO_CLIENT_IP_HEADER") or None
+# Behind the proxy of ``make serve`` the client address is in X-Real-IP
+# (sso_site.client_address copies it to REMOTE_ADDR); set it only when the
+# app is reachable through that proxy alone.
+SSO_CLIENT_IP_HEADER = os.environ.get("SSO_CLIENT_IP_HEADER", "")
 SSO_RATE_LIMITS = {
     "signin_ip": os.environ.get("SSO_RATE_SIGNIN_IP", "30/m"),
     "signin_site": os.environ.get("SSO_RATE_SIGNIN_SITE", "600/m"),
@@ -268,6 +270,9 @@ SSO_ADMIN_MAX_AGE_SECONDS = int(os.environ.get("SSO_ADMIN_MAX_AGE_SECONDS", str(
 # its site's frame-ancestors (sso_site/csp.py). Inline scripts of the
 # existing templates still need 'unsafe-inline' (nonces are a follow-up).
 CONTENT_SECURITY_POLICY = {
+    # The development IdP's pages play other web sites (a shop page that
+    # embeds the window from another origin): not the gateway's own pages.
+    "EXCLUDE_URL_PREFIXES": ["/dev-idp/"],
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", "'unsafe-inline'"],
@@ -277,5 +282,5 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
         "base-uri": ["'none'"],
         "frame-ancestors": ["'none'"],
-    }
+    },
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -10,7 +11,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from sso_site.admin_session import SEEN, STARTED
-from tenants.models import Site
+from tenants.models import LoginEvent, Site
 from tests.factories import CampaignFactory
 
 
@@ -70,3 +71,27 @@ def test_an_admin_session_ends_at_its_absolute_lifetime(
     _age(admin_client, STARTED, 8 * 3600 + 1)
     response = admin_client.get("/admin/")  # active all along, but too old
     assert response.status_code == 302
+
+
+def test_behind_the_proxy_the_client_address_comes_from_x_real_ip(
+    site: Site, settings: SettingsWrapper
+) -> None:
+    settings.SSO_CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    client = Client(REMOTE_ADDR="127.0.0.1", headers={"X-Real-IP": "198.51.100.23"})
+    assert client.post(f"/sso/{site.site_id}/agent/jwt/", {"jwt": "x"}).status_code == 403
+    forged = Client(REMOTE_ADDR="127.0.0.1", headers={"X-Real-IP": "not an address"})
+    forged.post(f"/sso/{site.site_id}/agent/jwt/", {"jwt": "x"})
+    rows = LoginEvent.objects.order_by("pk").values_list("client_ip", flat=True)
+    assert list(rows) == ["198.51.100.23", "127.0.0.1"]
+
+
+def test_beat_schedules_registered_tasks() -> None:
+    import chats.tasks  # noqa: F401  (registers the task, as the worker's autodiscovery does)
+    import tenants.tasks  # noqa: F401
+    from sso_site.celery import app
+
+    scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
+    assert scheduled == {"tenants.tasks.replay_purge_expired", "chats.tasks.chats_expire_abandoned"}
+    assert scheduled <= set(app.tasks)
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    assert "celery -A sso_site worker -B" in makefile
