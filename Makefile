@@ -67,7 +67,7 @@ beat: setup
 # SERVE_INSTANCES gunicorn instances; environment as in README "Deployment".
 serve: setup
 	@mkdir -p var
-	$(PY) manage.py migrate --noinput
+	DB_STATEMENT_TIMEOUT_MS=0 DB_CLIENT_TIMEOUT=0 $(PY) manage.py migrate --noinput
 	$(PY) deploy/serve.py
 
 # Load figures on the production setup: 8 clients for 30 s per endpoint.

@@ -85,11 +85,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
     """Every query and every health check runs under the watchdog."""
 
     def _guarded(self) -> contextlib.AbstractContextManager[None]:
+        seconds = _timeout()
+        if seconds <= 0:  # turned off (e.g. for migrations)
+            return contextlib.nullcontext()
         try:
             fileno = self.connection.fileno()
         except Exception:  # no open connection: nothing to guard
             return contextlib.nullcontext()
-        return _watchdog.guard(fileno, _timeout())
+        return _watchdog.guard(fileno, seconds)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
