@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
@@ -24,10 +26,23 @@ logger = logging.getLogger(__name__)
 
 
 # Each check runs in this small pool with a deadline, so /healthz answers
-# within ``HEALTH_DEADLINE`` seconds even when a part hangs; a hung check
-# keeps its thread, and with both threads hung the next checks time out.
+# within ``HEALTH_DEADLINE`` seconds even when a part hangs (a hung check
+# keeps its thread until the part's own timeout ends it).
 HEALTH_DEADLINE = 1.5
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_running: dict[str, Future[str]] = {}
+_running_lock = threading.Lock()
+
+
+def _check(name: str, fn: Callable[[], str]) -> Future[str]:
+    """Start check ``name``, or join the same check still running from an
+    earlier call: at most one of each is ever in flight, however often
+    /healthz is asked while a part hangs."""
+    with _running_lock:
+        future = _running.get(name)
+        if future is None or future.done():
+            future = _running[name] = _pool.submit(fn)
+        return future
 
 
 def _database_ok() -> bool:
@@ -71,9 +86,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """Report whether the database, the cache and the Celery broker are reachable."""
     deadline = time.monotonic() + HEALTH_DEADLINE
     futures = {
-        "database": _pool.submit(lambda: "ok" if _database_ok() else "unreachable"),
-        "cache": _pool.submit(_cache_status),
-        "broker": _pool.submit(_broker_status),
+        "database": _check("database", lambda: "ok" if _database_ok() else "unreachable"),
+        "cache": _check("cache", _cache_status),
+        "broker": _check("broker", _broker_status),
     }
     report: dict[str, str] = {}
     for name, future in futures.items():
