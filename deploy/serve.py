@@ -152,7 +152,10 @@ def main() -> int:
         print(
             f"serve: nginx on http://{args.listen}/ -> {len(ports)} instance(s) {ports}", flush=True
         )
+        parent = os.getppid()
         while all(child.poll() is None for child in children):
+            if os.getppid() != parent:  # whoever started us is gone
+                return 0
             time.sleep(0.5)
         print("serve: a process exited, stopping", file=sys.stderr)
         return 1
