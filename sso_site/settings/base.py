@@ -229,7 +229,7 @@ RATELIMIT_FAIL_OPEN = True  # the cache down must not stop sign-ins
 # app is reachable through that proxy alone.
 SSO_CLIENT_IP_HEADER = os.environ.get("SSO_CLIENT_IP_HEADER", "")
 SSO_RATE_LIMITS = {
-    "signin_ip": os.environ.get("SSO_RATE_SIGNIN_IP", "30/m"),
+    "signin_ip": os.environ.get("SSO_RATE_SIGNIN_IP", "60/m"),
     "signin_site": os.environ.get("SSO_RATE_SIGNIN_SITE", "600/m"),
     "login_form_ip": os.environ.get("SSO_RATE_LOGIN_FORM_IP", "20/m"),
     "chat_start_ip": os.environ.get("SSO_RATE_CHAT_START_IP", "10/m"),
