@@ -1,7 +1,8 @@
 """The production setup (deploy/serve.py: nginx buffering in front of
 gunicorn's 2 sync workers) under slow clients: four slowloris connections
 (headers sent a byte at a time, and a body shorter than its
-Content-Length) do not delay /healthz beyond 2 s.
+Content-Length) do not delay /healthz beyond 2 s; oversized bodies are
+refused by nginx.
 """
 
 from __future__ import annotations
@@ -60,3 +61,6 @@ def test_slowloris_does_not_delay_healthz(transactional_db: None, tmp_path: Path
                 time.sleep(0.5)
         finally:
             stop.set()
+        # Bodies over the limit never reach a worker.
+        too_big = requests.post(f"{base}/agent/login/", data=b"x" * 600_000, timeout=10)
+        assert too_big.status_code == 413
