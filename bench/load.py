@@ -179,13 +179,14 @@ def main() -> int:
                 str(free_port()),
                 "--run-dir",
                 run_dir,
+                "--no-collectstatic",
             ],
             cwd=ROOT,
             env=env,
         )
         try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
+            deadline = time.monotonic() + 180
+            while True:
                 try:
                     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
                     conn.request("GET", "/healthz")
@@ -193,6 +194,9 @@ def main() -> int:
                         break
                 except OSError:
                     pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    print("load: the production setup did not come up", file=sys.stderr)
+                    return 1
                 time.sleep(0.3)
             instances = os.environ.get("SERVE_INSTANCES", "2")
             print(
