@@ -181,6 +181,7 @@ class Protocol(models.TextChoices):
     SAML = "saml", "SAML 2.0"
     JWT = "jwt", "JWT"
     PASSWORD = "password", "Password"
+    OIDC = "oidc", "OpenID Connect"
 
 
 class LoginEvent(models.Model):

@@ -18,13 +18,18 @@ USER_AGENT_MAX = 300
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's IP address as the server saw it.
+    """Return the client's IP address: REMOTE_ADDR, or, when that is a proxy
+    listed in ``SSO_TRUSTED_PROXIES``, the address that proxy saw.
 
-    Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn's
-    ``--forwarded-allow-ips``); a client-supplied X-Forwarded-For is not
-    trusted here, because it would let anyone write any address in the log.
+    X-Forwarded-For is read only from a trusted proxy, right to left, and
+    only as far as the chain stays among trusted proxies: the first address
+    that is not one of them is the client. Anything a client writes itself
+    further left is never reached, so it cannot choose its own address.
     """
-    return request.META.get("REMOTE_ADDR") or None
+    from tenants.network import forwarded_client
+
+    remote = request.META.get("REMOTE_ADDR") or None
+    return forwarded_client(remote, request.META.get("HTTP_X_FORWARDED_FOR", ""))
 
 
 def _printable(value: Any) -> Any:

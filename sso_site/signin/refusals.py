@@ -62,6 +62,28 @@ class RefusalReason(StrEnum):
     JWT_WRONG_AUDIENCE = "jwt_wrong_audience"
     JWT_NO_EMAIL = "jwt_no_email"
     JWKS_UNAVAILABLE = "jwks_unavailable"
+    # OpenID Connect, and the access policy (networks, password, break-glass).
+    OIDC_PROVIDER_ERROR = "oidc_provider_error"
+    OIDC_STATE_MISMATCH = "oidc_state_mismatch"
+    OIDC_CODE_REJECTED = "oidc_code_rejected"
+    OIDC_PROVIDER_UNAVAILABLE = "oidc_provider_unavailable"
+    OIDC_MALFORMED = "oidc_malformed"
+    OIDC_BAD_ALGORITHM = "oidc_bad_algorithm"
+    OIDC_UNKNOWN_KEY = "oidc_unknown_key"
+    OIDC_BAD_SIGNATURE = "oidc_bad_signature"
+    OIDC_WRONG_ISSUER = "oidc_wrong_issuer"
+    OIDC_WRONG_AUDIENCE = "oidc_wrong_audience"
+    OIDC_WRONG_AZP = "oidc_wrong_azp"
+    OIDC_EXPIRED = "oidc_expired"
+    OIDC_BAD_IAT = "oidc_bad_iat"
+    OIDC_NONCE_MISMATCH = "oidc_nonce_mismatch"
+    OIDC_NO_IDENTITY = "oidc_no_identity"
+    OIDC_EMAIL_UNVERIFIED = "oidc_email_unverified"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    SSO_REQUIRED = "sso_required"
+    PASSWORD_INVALID = "password_invalid"
+    TOTP_INVALID = "totp_invalid"
+    PASSWORD_LOCKED = "password_locked"
 
     @property
     def message(self) -> str:
@@ -70,7 +92,11 @@ class RefusalReason(StrEnum):
 
     @property
     def status(self) -> int:
-        """Return the HTTP status: 400 for malformed input, 403 otherwise."""
+        """Return the HTTP status: 400 for malformed input, 429 for a
+        lockout, 403 otherwise.
+        """
+        if self is RefusalReason.PASSWORD_LOCKED:
+            return 429
         return 400 if self in _BAD_INPUT else 403
 
 
@@ -80,6 +106,7 @@ _BAD_INPUT = {
     RefusalReason.JWT_MISSING,
     RefusalReason.JWT_MALFORMED,
     RefusalReason.JWT_TOO_LARGE,
+    RefusalReason.OIDC_MALFORMED,
 }
 
 _MESSAGES: dict[RefusalReason, str] = {
@@ -123,6 +150,27 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.JWT_WRONG_AUDIENCE: "The sign-in token was meant for another service.",
     RefusalReason.JWT_NO_EMAIL: "The sign-in token does not name an email address.",
     RefusalReason.JWKS_UNAVAILABLE: "The signing keys could not be fetched; try again.",
+    RefusalReason.OIDC_PROVIDER_ERROR: "The identity provider refused the sign-in.",
+    RefusalReason.OIDC_STATE_MISMATCH: "This answer is not for a sign-in started in this browser.",
+    RefusalReason.OIDC_CODE_REJECTED: "The identity provider did not accept the sign-in code.",
+    RefusalReason.OIDC_PROVIDER_UNAVAILABLE: "The identity provider could not be reached; try again.",
+    RefusalReason.OIDC_MALFORMED: "The identity provider's answer could not be read.",
+    RefusalReason.OIDC_BAD_ALGORITHM: "The ID token uses an algorithm this site refuses.",
+    RefusalReason.OIDC_UNKNOWN_KEY: "The ID token was signed with an unknown key.",
+    RefusalReason.OIDC_BAD_SIGNATURE: "The ID token's signature is not valid.",
+    RefusalReason.OIDC_WRONG_ISSUER: "The ID token comes from an untrusted issuer.",
+    RefusalReason.OIDC_WRONG_AUDIENCE: "The ID token was meant for another service.",
+    RefusalReason.OIDC_WRONG_AZP: "The ID token was issued to another client.",
+    RefusalReason.OIDC_EXPIRED: "The ID token has expired.",
+    RefusalReason.OIDC_BAD_IAT: "The ID token's issue time is not acceptable.",
+    RefusalReason.OIDC_NONCE_MISMATCH: "The ID token is not for the sign-in started here.",
+    RefusalReason.OIDC_NO_IDENTITY: "The identity provider did not send the expected identity.",
+    RefusalReason.OIDC_EMAIL_UNVERIFIED: "The identity provider has not verified this email.",
+    RefusalReason.IP_NOT_ALLOWED: "This site does not accept agents from your network.",
+    RefusalReason.SSO_REQUIRED: "This site requires single sign-on for your account.",
+    RefusalReason.PASSWORD_INVALID: "The email or password is not correct.",
+    RefusalReason.TOTP_INVALID: "The one-time code is not correct.",
+    RefusalReason.PASSWORD_LOCKED: "Too many failed attempts; try again later.",
 }
 
 

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from access.selectors import agent_network_allowed
 from campaigns.models import Visitor
 from campaigns.selectors import visitor_get_by_pk
 from campaigns.services import visitor_upsert
@@ -22,7 +23,7 @@ from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import agent_get_by_email, agent_get_signed_in
-from tenants.services import agent_create, audit_record
+from tenants.services import agent_create, audit_record, client_ip
 
 AGENT_MAPPED_FIELDS = ("name", "department", "role")
 EXTERNAL_ID_MAX = 255
@@ -45,6 +46,10 @@ def sign_in(
         # NUL and other control characters never belong in an email or an
         # external ID, and PostgreSQL refuses NUL in a query parameter.
         raise _refused(RefusalReason.BAD_REQUEST, identity)
+    if identity.audience == Audience.AGENT and not agent_network_allowed(
+        site=site, address=client_ip(request)
+    ):
+        raise _refused(RefusalReason.IP_NOT_ALLOWED, identity)
     principal: Agent | Visitor
     if identity.audience == Audience.VISITOR:
         redirect_to = redirect_target_check(
