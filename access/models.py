@@ -4,8 +4,6 @@ SSO is required, and the networks agents may come from.
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from django.core.exceptions import ValidationError
 from django.db import models
 

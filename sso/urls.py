@@ -28,9 +28,7 @@ urlpatterns = [
         name="agent-oidc-callback",
     ),
     path("<int:site_id>/agent/oidc/jwks/", oidc_views.agent_oidc_jwks, name="agent-oidc-jwks"),
-    path(
-        "<int:site_id>/agent/password/", password_views.agent_password, name="agent-password"
-    ),
+    path("<int:site_id>/agent/password/", password_views.agent_password, name="agent-password"),
     path("<int:site_id>/visitor/login/", visitor.visitor_login_start, name="visitor-login"),
     path("<int:site_id>/visitor/jwt/", visitor.visitor_jwt_callback, name="visitor-jwt"),
     path(

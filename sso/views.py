@@ -32,9 +32,7 @@ def agent_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
             return HttpResponseRedirect(
                 reverse("sso:agent-password", kwargs={"site_id": site.site_id})
             )
-        response = sign_in_start(
-            request, site=site, audience=Audience.AGENT, return_to=return_to
-        )
+        response = sign_in_start(request, site=site, audience=Audience.AGENT, return_to=return_to)
         if response is not None:
             return response
         raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)

@@ -83,9 +83,7 @@ def visitor_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
             callback = url_with_params(callback, campaign=str(campaign.pk))
             target = url_with_params(config.login_url, **{RETURN_TO: callback})
             return _with_headers(HttpResponseRedirect(target))
-        response = sign_in_start(
-            request, site=site, audience=Audience.VISITOR, return_to=return_to
-        )
+        response = sign_in_start(request, site=site, audience=Audience.VISITOR, return_to=return_to)
         if response is not None:
             return _with_headers(response)
         raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)

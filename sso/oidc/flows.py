@@ -88,7 +88,7 @@ def _flow_pop(request: HttpRequest, *, site: Site, state: str) -> dict[str, Any]
     fresh = flow is not None and time.time() - flow["at"] <= settings.SSO_OIDC_FLOW_SECONDS
     if not fresh or flow is None or flow["site"] != site.pk:
         raise SignInRefused(RefusalReason.OIDC_STATE_MISMATCH)
-    return flow
+    return dict(flow)
 
 
 def oidc_identity(request: HttpRequest, *, site: Site) -> tuple[VerifiedIdentity, str]:

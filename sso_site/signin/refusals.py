@@ -81,9 +81,9 @@ class RefusalReason(StrEnum):
     OIDC_EMAIL_UNVERIFIED = "oidc_email_unverified"
     IP_NOT_ALLOWED = "ip_not_allowed"
     SSO_REQUIRED = "sso_required"
-    PASSWORD_INVALID = "password_invalid"
+    PASSWORD_INVALID = "password_invalid"  # noqa: S105 (a reason code)
     TOTP_INVALID = "totp_invalid"
-    PASSWORD_LOCKED = "password_locked"
+    PASSWORD_LOCKED = "password_locked"  # noqa: S105 (a reason code)
 
     @property
     def message(self) -> str:
@@ -153,7 +153,7 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.OIDC_PROVIDER_ERROR: "The identity provider refused the sign-in.",
     RefusalReason.OIDC_STATE_MISMATCH: "This answer is not for a sign-in started in this browser.",
     RefusalReason.OIDC_CODE_REJECTED: "The identity provider did not accept the sign-in code.",
-    RefusalReason.OIDC_PROVIDER_UNAVAILABLE: "The identity provider could not be reached; try again.",
+    RefusalReason.OIDC_PROVIDER_UNAVAILABLE: "The identity provider could not be reached.",
     RefusalReason.OIDC_MALFORMED: "The identity provider's answer could not be read.",
     RefusalReason.OIDC_BAD_ALGORITHM: "The ID token uses an algorithm this site refuses.",
     RefusalReason.OIDC_UNKNOWN_KEY: "The ID token was signed with an unknown key.",
