@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('tenants', '0004_alter_loginevent_protocol'),
+        ('tenants', '0003_site_domain'),
     ]
 
     operations = [

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
@@ -65,6 +66,7 @@ class OidcSettingsAdmin(SiteScopedAdmin):
     list_filter = ["enabled", "client_auth"]
     search_fields = ["site__name", "=site__site_id"]
     autocomplete_fields = ["site"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["secret_fingerprint", "provider_urls", "updated_at"]
     fieldsets = [
         (None, {"fields": ["site", "audience", "enabled", "issuer", "scopes", "identity_claim"]}),
