@@ -19,6 +19,12 @@ from tenants.admin import SiteScopedAdmin
 
 
 class OidcSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
+    issuer = forms.URLField(
+        label="issuer URL",
+        max_length=500,
+        assume_scheme="https",
+        help_text=OidcSettings._meta.get_field("issuer").help_text,
+    )
     client_secret = forms.CharField(
         required=False,
         strip=True,

@@ -203,7 +203,7 @@ class OpenIDProvider:
             TOKEN_ENDPOINT_AUTH_METHODS = [
                 "client_secret_basic",
                 "client_secret_post",
-                JWTBearerClientAssertion.CLIENT_AUTH_METHOD,
+                "private_key_jwt",
             ]
 
             def save_authorization_code(self, code: str, request: Any) -> None:
@@ -251,6 +251,8 @@ class OpenIDProvider:
                 return UserInfo(**user)
 
         class ClientAssertion(JWTBearerClientAssertion):  # type: ignore[misc]
+            CLIENT_AUTH_METHOD = "private_key_jwt"
+
             def get_audiences(self) -> list[str]:
                 return [f"{provider.issuer}/token"]
 
