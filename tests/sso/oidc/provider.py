@@ -159,6 +159,7 @@ class OpenIDProvider:
         self.acr: str | None = None
         self.misbehave: dict[str, Any] = {}
         self.ended_sessions = 0
+        self.last_id_token = ""
         self.issuer = ""
         self.server = self._authorization_server()
 
@@ -318,9 +319,11 @@ class OpenIDProvider:
             return self._authorize(request)
         if path == "/token":
             status, body, headers = self.server.create_token_response(request)
-            if status == 200 and self.misbehave:
+            if status == 200:
                 token = json.loads(body) if isinstance(body, str) else dict(body)
-                token["id_token"] = self._tampered(token["id_token"])
+                if self.misbehave:
+                    token["id_token"] = self._tampered(token["id_token"])
+                self.last_id_token = token["id_token"]
                 body = token
             return status, body, list(headers)
         if path == "/logout":
