@@ -4,8 +4,12 @@ SSO is required, and the networks agents may come from.
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from typing_extensions import override
 
 from tenants.models import Site, SiteOwned
 from tenants.network import parse_networks
@@ -66,3 +70,25 @@ class AccessPolicy(SiteOwned):
 
     def __str__(self) -> str:
         return f"Access policy of {self.site}"
+
+    @override
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _forget(self.site)
+
+    @override
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        site = self.site
+        result = super().delete(*args, **kwargs)
+        _forget(site)
+        return result
+
+
+def _forget(site: Site) -> None:
+    from access.selectors import access_policy_cache_key
+
+    # Now, and again after commit: a reader between the write and the
+    # commit would cache the old row again.
+    key = access_policy_cache_key(site)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))

@@ -134,3 +134,12 @@ def test_admin_refuses_malformed_network(admin_client: Client, site: Site) -> No
     )
     assert response.status_code == 200
     assert not AccessPolicy.objects.exists()
+
+
+def test_policy_change_applies_at_once(
+    signed_in_client: Callable[[Agent], Client], agent: Agent, site: Site
+) -> None:
+    client = signed_in_client(agent)
+    assert client.get("/console/", REMOTE_ADDR="198.51.100.9").status_code == 200
+    AccessPolicy.objects.create(site=site, agent_networks=OFFICE)
+    assert client.get("/console/", REMOTE_ADDR="198.51.100.9").status_code == 403

@@ -32,6 +32,7 @@ def provider() -> Iterator[OpenIDProvider]:
     httpd.shutdown()
     httpd.server_close()
     thread.join(timeout=5)
+    cache.clear()
 
 
 def redirect_uri(site: Site, host: str = "http://testserver") -> str:
