@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from typing_extensions import override
 
+from sso.oidc.fetch import oidc_url_problem
 from sso.oidc.keys import private_key_generate
 from sso.oidc.models import OidcSettings
 from sso.secret_store import secret_decrypt, secret_encrypt, secret_fingerprint
@@ -44,6 +45,10 @@ class OidcSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
     @override
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
+        issuer = cleaned.get("issuer")
+        problem = oidc_url_problem(issuer) if issuer else ""
+        if problem:
+            self.add_error("issuer", f"This issuer cannot be used: {problem}.")
         auth = cleaned.get("client_auth")
         has_secret = cleaned.get("client_secret") or self.instance.client_secret_encrypted
         has_key = cleaned.get("generate_key") or self.instance.private_key_encrypted

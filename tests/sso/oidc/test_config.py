@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -126,3 +127,23 @@ def test_admin_stores_client_secret_encrypted(
     assert secret_decrypt(config.client_secret_encrypted) == "the-provider-secret-value"
     page = admin_client.get(f"/admin/sso_oidc/oidcsettings/{config.pk}/change/")
     assert b"the-provider-secret-value" not in page.content
+
+
+def test_admin_refuses_plain_http_issuer(admin_client: Client, site: Site, settings: Any) -> None:
+    settings.SSO_OIDC_ALLOW_HTTP = False
+    response = admin_client.post(
+        "/admin/sso_oidc/oidcsettings/add/",
+        {
+            "site": site.pk,
+            "audience": "agent",
+            "issuer": "http://idp.a.example",
+            "client_id": "gw",
+            "client_auth": "client_secret_basic",
+            "client_secret": "the-provider-secret-value",
+            "scopes": "openid email",
+            "identity_claim": "email",
+        },
+    )
+    assert response.status_code == 200
+    assert b"This issuer cannot be used" in response.content
+    assert not OidcSettings.objects.exists()
