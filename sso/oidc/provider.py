@@ -1,14 +1,16 @@
 """The provider's discovery document and JWKS: fetched, checked, cached.
 
-Both live in Django's cache, shared by every app server; the JWKS is
-fetched again when a token names a ``kid`` it lacks (key rotation), at most
-once per ``SSO_OIDC_JWKS_REFETCH_SECONDS`` per provider.
+Both live in Django's cache, shared by every app server, and for a minute
+in the process too (a sign-in then makes no cache round trip for them); the
+JWKS is fetched again when a token names a ``kid`` it lacks (key rotation),
+at most once per ``SSO_OIDC_JWKS_REFETCH_SECONDS`` per provider.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +39,28 @@ class Provider:
     algorithms: tuple[str, ...]
 
 
+LOCAL_SECONDS = 60
+_local: dict[str, tuple[float, Any]] = {}
+
+
 def _key(kind: str, url: str) -> str:
     return f"sso:oidc:{kind}:{hashlib.sha256(url.encode()).hexdigest()[:32]}"
+
+
+def _cached(key: str) -> Any:
+    """Return the value of ``key``: from this process if recent, else the shared cache."""
+    expires, value = _local.get(key, (0.0, None))
+    if expires > time.monotonic():
+        return value
+    value = cache.get(key)
+    if value is not None:
+        _local[key] = (time.monotonic() + LOCAL_SECONDS, value)
+    return value
+
+
+def _store(key: str, value: Any, *, timeout: float) -> None:
+    _local[key] = (time.monotonic() + min(timeout, LOCAL_SECONDS), value)
+    cache.set(key, value, timeout=timeout)
 
 
 def _unavailable(why: str) -> SignInRefused:
@@ -54,7 +76,7 @@ def provider_get(*, issuer: str, refresh: bool = False) -> Provider:
     """
     issuer = issuer.strip()
     key = _key("discovery", issuer)
-    document: Any = None if refresh else cache.get(key)
+    document: Any = None if refresh else _cached(key)
     if document is None:
         url = issuer.rstrip("/") + "/.well-known/openid-configuration"
         try:
@@ -65,7 +87,7 @@ def provider_get(*, issuer: str, refresh: bool = False) -> Provider:
             raise _unavailable("discovery: required fields missing")
         if document["issuer"] != issuer:
             raise _unavailable("discovery: issuer differs")
-        cache.set(key, document, timeout=settings.SSO_OIDC_DISCOVERY_CACHE_SECONDS)
+        _store(key, document, timeout=settings.SSO_OIDC_DISCOVERY_CACHE_SECONDS)
     announced = document.get("id_token_signing_alg_values_supported") or ["RS256"]
     return Provider(
         issuer=document["issuer"],
@@ -82,7 +104,7 @@ def provider_jwks(*, provider: Provider, refresh: bool = False) -> list[dict[str
     and not refetched within the last interval.
     """
     key = _key("jwks", provider.jwks_uri)
-    keys: Any = cache.get(key)
+    keys: Any = _cached(key)
     if keys is not None and refresh:
         recent = not cache.add(
             _key("jwks-refetch", provider.jwks_uri),
@@ -102,5 +124,5 @@ def provider_jwks(*, provider: Provider, refresh: bool = False) -> list[dict[str
             raise _unavailable("jwks: no keys list")
         # Public asymmetric keys only; an "oct" key never verifies anything.
         keys = [k for k in found if isinstance(k, dict) and k.get("kty") in {"RSA", "EC"}]
-        cache.set(key, keys, timeout=settings.SSO_OIDC_JWKS_CACHE_SECONDS)
+        _store(key, keys, timeout=settings.SSO_OIDC_JWKS_CACHE_SECONDS)
     return list(keys)
