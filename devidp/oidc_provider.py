@@ -36,7 +36,6 @@ from tenants.selectors import site_get_by_public_id
 
 CLIENT_ID = "sso-gateway-demo"
 CLIENT_SECRET = "demo-oidc-client-secret-not-for-production"  # noqa: S105 - demo only
-KEY_ID = "devidp-oidc-1"
 CODE_SECONDS = 60
 
 
@@ -52,7 +51,11 @@ def _signing_key() -> RSAKey:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return RSAKey.import_key(pem, {"kid": KEY_ID, "use": "sig", "alg": "RS256"})
+    key = RSAKey.import_key(pem, {"use": "sig", "alg": "RS256"})
+    # The kid is the key's thumbprint (RFC 7638): a new demo key is a new kid,
+    # so relying parties fetch the JWKS again instead of refusing.
+    key.ensure_kid()
+    return key
 
 
 class DemoClient(ClientMixin):  # type: ignore[misc]
@@ -181,7 +184,7 @@ class IdToken(OpenIDCode):  # type: ignore[misc]
         return "RS256"
 
     def get_encode_header(self, client: DemoClient) -> dict[str, str]:
-        return {"alg": "RS256", "kid": KEY_ID}
+        return {"alg": "RS256", "kid": str(_signing_key().kid)}
 
     def get_client_claims(self, client: DemoClient) -> dict[str, Any]:
         return {"iss": IdToken.issuer, "aud": [CLIENT_ID]}
