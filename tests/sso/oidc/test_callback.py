@@ -289,3 +289,30 @@ def test_oidc_unreachable_provider_is_refused_not_500(
     )
     response = client.get(f"/sso/{site.site_id}/agent/login/")
     assert_refused(client, response, RefusalReason.OIDC_PROVIDER_UNAVAILABLE)
+
+
+def test_oidc_callback_refuses_disabled_site(
+    client: Client, site: Site, oidc_settings: OidcSettings, oidc_flow: FlowRunner
+) -> None:
+    flow = oidc_flow(site)
+    site.is_active = False
+    site.save()
+    response = client.get(flow.callback)
+    assert_refused(client, response, RefusalReason.SITE_DISABLED)
+
+
+def test_oidc_callback_refuses_oversized_parameter(
+    client: Client, site: Site, oidc_settings: OidcSettings, oidc_flow: FlowRunner
+) -> None:
+    flow = oidc_flow(site)
+    response = client.get(flow.with_params(code="x" * 5000))
+    assert_refused(client, response, RefusalReason.OIDC_MALFORMED, status=400)
+
+
+def test_oidc_callback_without_code_is_refused(
+    client: Client, site: Site, oidc_settings: OidcSettings, oidc_flow: FlowRunner
+) -> None:
+    flow = oidc_flow(site)
+    params = {k: v for k, v in flow.params.items() if k != "code"}
+    response = client.get(f"/sso/{site.site_id}/agent/oidc/callback/", params)
+    assert_refused(client, response, RefusalReason.OIDC_MALFORMED, status=400)
