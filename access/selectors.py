@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 
-from access.models import AccessPolicy, SsoMode
+from access.models import AccessPolicy, SsoMode, access_policy_cache_key
 from tenants.models import Site
 from tenants.network import address_in, parse_networks
 
@@ -20,15 +20,6 @@ logger = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 FIELDS = ("agent_method", "sso_mode", "agent_networks")
-
-
-def access_policy_cache_key(site: Site) -> str:
-    """Return the cache key of ``site``'s policy; with the site's creation
-    time, so that a new site that reuses a primary key (a test database
-    made anew) never meets an old site's policy.
-    """
-    created = int(site.created_at.timestamp() * 1e6) if site.created_at else 0
-    return f"sso:access-policy:{site.pk}:{created}"
 
 
 def _values(site: Site) -> dict[str, Any]:

@@ -51,15 +51,15 @@ def _run(iterations: int, *, rebuild: bool) -> tuple[float, int, float]:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from devidp.saml_kit import acs_post, idp_create, saml_settings_create, sign_in_start
     from sso.saml.config import sp_config_cache_clear
     from tenants.models import Agent, Site
-    from tests.sso.saml.conftest import _idp, acs_post, saml_settings_create, sign_in_start
 
     Site.objects.all().delete()
     site = Site.objects.create(site_id=10001, name="Bench", allowed_origins="")
     Agent.objects.create(site=site, email="alice@a.example")
     with tempfile.TemporaryDirectory() as keydir:
-        idp = _idp(Path(keydir), "idp-a")
+        idp = idp_create(Path(keydir), "idp-a")
         saml_settings_create(site, idp)
         sp_metadata = Client().get(f"/sso/{site.site_id}/agent/saml/metadata/").content.decode()
         server = idp.server([sp_metadata])
@@ -107,8 +107,9 @@ def _parse_only(site: object, encoded: str, request_id: str, iterations: int) ->
     from saml2.client import Saml2Client
 
     from sso.saml.config import saml_settings_get, sp_config_get
+    from tenants.models import Audience
 
-    settings = saml_settings_get(site=site, audience="agent")  # type: ignore[arg-type]
+    settings = saml_settings_get(site=site, audience=Audience.AGENT)
     assert settings is not None
     conf = sp_config_get(RequestFactory().get("/"), settings=settings)
     timings = []

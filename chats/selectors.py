@@ -12,16 +12,6 @@ from mapping.selectors import visitor_panel as mapping_visitor_panel
 from tenants.models import Site
 
 
-def campaign_get_active(*, site: Site, pk: int) -> Campaign | None:
-    """Return ``site``'s active campaign ``pk``, or None (another site's too)."""
-    campaign: Campaign | None = (
-        Campaign.objects.for_site(site).filter(pk=pk, is_active=True).first()
-    )
-    if campaign is not None:
-        campaign.site = site
-    return campaign
-
-
 def chat_get(*, site: Site, pk: int | None) -> Chat | None:
     """Return ``site``'s chat ``pk`` with its visitor and campaign, or None."""
     if pk is None:

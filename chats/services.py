@@ -19,6 +19,7 @@ from campaigns.selectors import visitor_get_by_pk
 from chats.models import Chat, Message, SignInRequest
 from chats.selectors import routing_fields, routing_rules
 from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
+from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 
 logger = logging.getLogger(__name__)
@@ -27,12 +28,23 @@ SURVEY_ANSWER_MAX = 500
 
 
 class ChatRefusedError(Exception):
-    """The window asked for something its campaign or credential does not allow."""
+    """The window asked for something its campaign or credential does not allow.
 
-    def __init__(self, code: str, status: int = 403) -> None:
-        super().__init__(code)
-        self.code = code
-        self.status = status
+    Its reason is a code of the one refusal vocabulary, ``RefusalReason``,
+    which also gives the HTTP status.
+    """
+
+    def __init__(self, reason: RefusalReason) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+
+    @property
+    def code(self) -> str:
+        return self.reason.value
+
+    @property
+    def status(self) -> int:
+        return self.reason.status
 
 
 def survey_clean(*, campaign: Campaign, answers: Any) -> dict[str, str]:
@@ -56,7 +68,7 @@ def chat_start(
     kept for guests only (signed-in visitors skip it).
     """
     if campaign.signin_mode == Campaign.SignInMode.REQUIRED and visitor is None:
-        raise ChatRefusedError("signin_required")
+        raise ChatRefusedError(RefusalReason.SIGNIN_REQUIRED)
     answers = {} if visitor is not None else survey_clean(campaign=campaign, answers=survey)
     group = route(
         routing_rules(site=site, campaign=campaign),
@@ -87,7 +99,7 @@ def message_post(
 def chat_accept(*, site: Site, chat: Chat, agent: Agent) -> Chat:
     """Make ``agent`` (of ``site``) the chat's agent; it becomes active."""
     if chat.site_id != site.pk or agent.site_id != site.pk:
-        raise ChatRefusedError("wrong_site")
+        raise ChatRefusedError(RefusalReason.WRONG_SITE)
     if chat.agent_id is None:
         chat.agent = agent
         chat.status = Chat.Status.ACTIVE
@@ -100,7 +112,7 @@ def chat_accept(*, site: Site, chat: Chat, agent: Agent) -> Chat:
 def chat_close(*, site: Site, chat: Chat, agent: Agent) -> Chat:
     """End ``chat``; the visitor's window says so and may start a new one."""
     if chat.site_id != site.pk or agent.site_id != site.pk:
-        raise ChatRefusedError("wrong_site")
+        raise ChatRefusedError(RefusalReason.WRONG_SITE)
     if chat.status != Chat.Status.CLOSED:
         message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text="The chat has ended.")
         chat.status = Chat.Status.CLOSED
@@ -112,7 +124,7 @@ def chat_close(*, site: Site, chat: Chat, agent: Agent) -> Chat:
 def signin_request_create(*, site: Site, chat: Chat, agent: Agent) -> SignInRequest:
     """Ask the guest of ``chat`` to sign in; refused once the visitor is known."""
     if chat.site_id != site.pk or chat.visitor_id is not None:
-        raise ChatRefusedError("not_a_guest", status=409)
+        raise ChatRefusedError(RefusalReason.NOT_A_GUEST)
     request = SignInRequest.objects.create(site=site, chat=chat, agent=agent)
     message_post(
         site=site, chat=chat, sender=Message.Sender.SYSTEM, text="The agent asked you to sign in."
@@ -129,9 +141,9 @@ def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
     by a system message.
     """
     if chat.site_id != site.pk or visitor.site_id != site.pk:
-        raise ChatRefusedError("wrong_site")
+        raise ChatRefusedError(RefusalReason.WRONG_SITE)
     if chat.visitor_id not in (None, visitor.pk):
-        raise ChatRefusedError("another_visitor", status=409)
+        raise ChatRefusedError(RefusalReason.ANOTHER_VISITOR)
     chat.visitor = visitor
     new_group = route(
         routing_rules(site=site, campaign=chat.campaign),
@@ -156,7 +168,7 @@ def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
 def visitor_handoff_mint(*, site: Site, campaign: Campaign, visitor: Visitor) -> str:
     """Return a single-use code that hands a popup's sign-in to ``campaign``'s window."""
     if campaign.site_id != site.pk or visitor.site_id != site.pk:
-        raise ChatRefusedError("wrong_site")
+        raise ChatRefusedError(RefusalReason.WRONG_SITE)
     return handoff_code_mint(site_pk=site.pk, campaign_pk=campaign.pk, visitor_pk=visitor.pk)
 
 
@@ -170,7 +182,7 @@ def visitor_handoff_redeem(
     visitor_pk = handoff_code_redeem(code, site_pk=site.pk, campaign_pk=campaign.pk)
     visitor = visitor_get_by_pk(site=site, pk=visitor_pk) if visitor_pk else None
     if visitor is None:
-        raise ChatRefusedError("handoff_invalid")
+        raise ChatRefusedError(RefusalReason.HANDOFF_INVALID)
     if credential.chat_pk is not None:
         chat = Chat.objects.for_site(site).filter(pk=credential.chat_pk).first()
         if chat is not None:

@@ -23,9 +23,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.models import Campaign, Visitor
-from campaigns.selectors import visitor_get_by_pk
+from campaigns.selectors import campaign_get_active, visitor_get_by_pk
 from chats.models import Chat, Message
-from chats.selectors import campaign_get_active, chat_get, messages_after, signin_request_pending
+from chats.selectors import chat_get, messages_after, signin_request_pending
 from chats.services import (
     ChatRefusedError,
     chat_start,
@@ -34,15 +34,16 @@ from chats.services import (
     visitor_handoff_redeem,
 )
 from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
+from sso_site.signin.refusals import RefusalReason
 from sso_site.signin.session import principal_from_session
 from tenants.models import Audience, Site
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 
 
 def _site_campaign(site_id: int, campaign_id: int) -> tuple[Site, Campaign]:
     """Return the active site and its active campaign; 404 alike otherwise."""
     site = site_get_by_public_id(site_id=site_id)
-    if site is None or not site.is_active:
+    if not site_is_usable(site):
         raise Http404("No such chat window.")
     campaign = campaign_get_active(site=site, pk=campaign_id)
     if campaign is None:
@@ -135,6 +136,11 @@ class _Window:
         self.chat: Chat | None = chat if chat and chat.campaign_id == campaign.pk else None
 
 
+def _refused(reason: RefusalReason) -> JsonResponse:
+    """Answer a refusal as the window expects it: its code, its status."""
+    return JsonResponse({"error": reason.value}, status=reason.status)
+
+
 def window_api(view: Api) -> Callable[..., HttpResponse]:
     """Authenticate the window by its Bearer chat token; answer JSON."""
 
@@ -145,23 +151,23 @@ def window_api(view: Api) -> Callable[..., HttpResponse]:
         try:
             site, campaign = _site_campaign(site_id, campaign_id)
         except Http404:
-            return JsonResponse({"error": "not_found"}, status=404)
+            return _refused(RefusalReason.CHAT_NOT_FOUND)
         header = request.headers.get("Authorization", "")
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else ""
         try:
             credential = chat_token_read(token, site_pk=site.pk, campaign_pk=campaign.pk)
         except ChatTokenError:
-            return JsonResponse({"error": "bad_token"}, status=401)
+            return _refused(RefusalReason.CHAT_BAD_TOKEN)
         try:
             body = json.loads(request.body or b"{}") if request.method == "POST" else {}
         except ValueError:
-            return JsonResponse({"error": "bad_request"}, status=400)
+            return _refused(RefusalReason.BAD_REQUEST)
         if not isinstance(body, dict):
-            return JsonResponse({"error": "bad_request"}, status=400)
+            return _refused(RefusalReason.BAD_REQUEST)
         try:
             data = view(request, _Window(site, campaign, credential), body)
         except ChatRefusedError as refused:
-            return JsonResponse({"error": refused.code}, status=refused.status)
+            return _refused(refused.reason)
         return JsonResponse(data)
 
     return wrapper
@@ -204,7 +210,7 @@ def api_start(request: HttpRequest, window: _Window, body: dict[str, Any]) -> di
 
 def _chat_or_refuse(window: _Window) -> Chat:
     if window.chat is None:
-        raise ChatRefusedError("no_chat", status=409)
+        raise ChatRefusedError(RefusalReason.NO_CHAT)
     return window.chat
 
 

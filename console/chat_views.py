@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -25,15 +25,15 @@ from chats.services import (
     signin_request_create,
 )
 from sso_site.signin.decorators import agent_required
+from sso_site.signin.requests import AgentRequest
 from tenants.models import Agent
 
 
-def _agent(request: HttpRequest) -> Agent:
-    agent: Agent = request.agent  # type: ignore[attr-defined]
-    return agent
+def _agent(request: AgentRequest) -> Agent:
+    return request.agent
 
 
-def _chat(request: HttpRequest, chat_id: int) -> Chat:
+def _chat(request: AgentRequest, chat_id: int) -> Chat:
     chat = chat_get(site=_agent(request).site, pk=chat_id)
     if chat is None:
         raise Http404("No such chat.")
@@ -56,7 +56,7 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
 @never_cache
 @require_GET
 @agent_required
-def chats_json(request: HttpRequest) -> JsonResponse:
+def chats_json(request: AgentRequest) -> JsonResponse:
     """The site's waiting and active chats, for the console's list."""
     agent = _agent(request)
     chats = chats_open(site=agent.site, group=agent.department)
@@ -66,7 +66,7 @@ def chats_json(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 @agent_required
-def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
+def chat_detail(request: AgentRequest, chat_id: int) -> HttpResponse:
     chat = _chat(request, chat_id)
     agent = _agent(request)
     context = {"agent": agent, "site": agent.site, "chat": chat, "summary": chat_summary(chat)}
@@ -76,7 +76,7 @@ def chat_detail(request: HttpRequest, chat_id: int) -> HttpResponse:
 @never_cache
 @require_GET
 @agent_required
-def chat_poll(request: HttpRequest, chat_id: int) -> JsonResponse:
+def chat_poll(request: AgentRequest, chat_id: int) -> JsonResponse:
     """New messages after ``?after=<id>`` and the visitor panel."""
     chat = _chat(request, chat_id)
     site = _agent(request).site
@@ -113,7 +113,7 @@ def _refusal(refused: ChatRefusedError) -> JsonResponse:
 
 @require_POST
 @agent_required
-def chat_send(request: HttpRequest, chat_id: int) -> JsonResponse:
+def chat_send(request: AgentRequest, chat_id: int) -> JsonResponse:
     chat = _chat(request, chat_id)
     agent = _agent(request)
     if chat.agent_id is None:
@@ -130,7 +130,7 @@ def chat_send(request: HttpRequest, chat_id: int) -> JsonResponse:
 
 @require_POST
 @agent_required
-def chat_accept_view(request: HttpRequest, chat_id: int) -> JsonResponse:
+def chat_accept_view(request: AgentRequest, chat_id: int) -> JsonResponse:
     chat = _chat(request, chat_id)
     agent = _agent(request)
     try:
@@ -142,7 +142,7 @@ def chat_accept_view(request: HttpRequest, chat_id: int) -> JsonResponse:
 
 @require_POST
 @agent_required
-def chat_signin_request(request: HttpRequest, chat_id: int) -> JsonResponse:
+def chat_signin_request(request: AgentRequest, chat_id: int) -> JsonResponse:
     """Ask the chat's guest to sign in: their window shows a sign-in prompt."""
     chat = _chat(request, chat_id)
     agent = _agent(request)
@@ -155,7 +155,7 @@ def chat_signin_request(request: HttpRequest, chat_id: int) -> JsonResponse:
 
 @require_POST
 @agent_required
-def chat_close_view(request: HttpRequest, chat_id: int) -> JsonResponse:
+def chat_close_view(request: AgentRequest, chat_id: int) -> JsonResponse:
     """End the chat; it leaves the console's list."""
     chat = _chat(request, chat_id)
     agent = _agent(request)

@@ -15,6 +15,7 @@ from chats.selectors import chats_open
 from console.forms import SiteIdForm
 from sso.starters import sign_in_logout
 from sso_site.signin.decorators import agent_required
+from sso_site.signin.requests import AgentRequest
 from sso_site.signin.session import sign_out
 from tenants.models import SITE_ID_MAX, SITE_ID_MIN, Audience
 
@@ -75,9 +76,9 @@ def agent_logout(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @agent_required
-def console_index(request: HttpRequest, site_id: int | None = None) -> HttpResponse:
+def console_index(request: AgentRequest, site_id: int | None = None) -> HttpResponse:
     """Show the agent console of the site the session is bound to."""
-    agent = request.agent  # type: ignore[attr-defined]
+    agent = request.agent
     chats = chats_open(site=agent.site, group=agent.department)
     return render(
         request, "console/index.html", {"agent": agent, "site": agent.site, "chats": chats}

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,7 +32,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from joserfc.jwk import KeySet, RSAKey
 
-from devidp.jwt_login import demo_private_key
+from devidp.jwt_login import demo_private_key, key_dir
 from tenants.models import Agent
 from tenants.selectors import site_get_by_public_id
 
@@ -46,6 +48,11 @@ def issuer_for(request: HttpRequest) -> str:
 
 
 def _signing_key() -> RSAKey:
+    return _signing_key_in(key_dir())
+
+
+@lru_cache(maxsize=4)
+def _signing_key_in(folder: Path) -> RSAKey:
     pem = demo_private_key().private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -237,7 +244,10 @@ def authorize(request: HttpRequest) -> HttpResponse:
         return render(request, "devidp/oidc_pick.html", context)
     email = request.POST.get("email", "").strip()
     user = {"sub": f"devidp:{email}", "email": email, "email_verified": True}
-    return server.create_authorization_response(request, grant_user=user, grant=grant)
+    response: HttpResponse = server.create_authorization_response(
+        request, grant_user=user, grant=grant
+    )
+    return response
 
 
 def _site_id_of(redirect_uri: str) -> int | None:
@@ -250,7 +260,8 @@ def _site_id_of(redirect_uri: str) -> int | None:
 @csrf_exempt
 def token(request: HttpRequest) -> HttpResponse:
     IdToken.issuer = issuer_for(request)
-    return server.create_token_response(request)  # type: ignore[no-any-return]
+    response: HttpResponse = server.create_token_response(request)
+    return response
 
 
 def logout(request: HttpRequest) -> HttpResponse:

@@ -20,7 +20,6 @@ from django.db import transaction
 
 from mapping.mapper import MappingResult, Rule, SourceKind, map_fields
 from mapping.models import BUILTIN_TYPES, CUSTOM_PREFIX, FieldMapping, Target
-from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
 
 logger = logging.getLogger(__name__)
@@ -34,6 +33,20 @@ RuleSets = dict[tuple[str, str], tuple[Rule, ...]]
 
 # site pk -> (version token, rules): this process's copy.
 _local_rules: dict[int, tuple[str, RuleSets]] = {}
+
+
+class MappingRefusedError(Exception):
+    """A site's mapping rules are not satisfied by the claims of a sign-in.
+
+    Carries the failing fields and problems (never their values); the
+    session layer translates it into its refusal, so the mapping layer
+    knows nothing of sessions.
+    """
+
+    def __init__(self, *, fields: list[str], problems: list[dict[str, str]]) -> None:
+        super().__init__(",".join(fields))
+        self.fields = fields
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +135,11 @@ def mapping_apply(
     audience: Audience | str,
     protocol: Protocol | str,
     claims: Mapping[str, Any],
-    subject: str = "",
-    reference: str = "",
 ) -> MappedFields:
     """Map ``claims`` with ``site``'s rules for ``audience`` and ``protocol``.
 
-    Raise SignInRefused(MAPPING_FAILED) naming the fields (never their
-    values) when a rule is not satisfied.
+    Raise MappingRefusedError naming the fields (never their values) when a
+    rule is not satisfied.
     """
     rules = rules_for_site(site=site).get((str(audience), str(protocol)), ())
     if not rules:
@@ -141,17 +152,9 @@ def mapping_apply(
             audience,
             ",".join(p.target for p in result.problems),
         )
-        raise SignInRefused(
-            RefusalReason.MAPPING_FAILED,
-            site=site,
-            audience=Audience(audience),
-            protocol=Protocol(protocol),
-            subject=subject,
-            detail={
-                "fields": [p.target for p in result.problems],
-                "problems": [p.as_dict() for p in result.problems],
-                **({"reference": reference} if reference else {}),
-            },
+        raise MappingRefusedError(
+            fields=[p.target for p in result.problems],
+            problems=[p.as_dict() for p in result.problems],
         )
     return mapped_fields_split(result.values)
 

@@ -12,7 +12,7 @@ from sso.starters import sign_in_start
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from tenants.models import Audience
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 
 
 @never_cache
@@ -20,7 +20,7 @@ def agent_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
     """Start Agent SSO for ``site_id`` with whichever protocol the site uses."""
     site = site_get_by_public_id(site_id=site_id)
     try:
-        if site is None or not site.is_active:
+        if not site_is_usable(site):
             raise SignInRefused(
                 RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
             )

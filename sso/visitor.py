@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from campaigns.models import Campaign, Visitor
-from chats.selectors import campaign_get_active
+from campaigns.selectors import campaign_get_active
 from chats.services import visitor_handoff_mint
 from sso.jwt.flows import RETURN_TO, jwt_identity, url_with_params
 from sso.jwt.selectors import jwt_settings_get_enabled
@@ -30,7 +30,7 @@ from sso.starters import sign_in_start
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol, Site
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 
 POPUP_HEADERS = {
     # The popup must keep its opener (the chat window) to hand the code back.
@@ -42,7 +42,7 @@ POPUP_HEADERS = {
 
 def _site_and_campaign(site_id: int, campaign_id: str | None) -> tuple[Site, Campaign]:
     site = site_get_by_public_id(site_id=site_id)
-    if site is None or not site.is_active:
+    if not site_is_usable(site):
         raise SignInRefused(
             RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
         )

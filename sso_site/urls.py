@@ -1,4 +1,4 @@
-"""Root URLs; see PRODUCT.md for the public contract."""
+"""Root URLs; see docs/PRODUCT.md for the public contract."""
 
 from __future__ import annotations
 

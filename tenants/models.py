@@ -17,7 +17,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
+    pass
 
 SITE_ID_MIN = 1000
 SITE_ID_MAX = 99_999_999
@@ -102,9 +102,6 @@ class SiteScopedQuerySet(models.QuerySet[Any]):
 
     def for_site(self, site: Site) -> SiteScopedQuerySet:
         return self.filter(site=site)
-
-    def for_sites(self, sites: QuerySet[Site]) -> SiteScopedQuerySet:
-        return self.filter(site__in=sites)
 
 
 class SiteOwned(models.Model):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from typing_extensions import TypeIs
+
 from tenants.models import Agent, Site
 
 if TYPE_CHECKING:
@@ -16,9 +18,20 @@ def site_get_by_public_id(*, site_id: int) -> Site | None:
     return Site.objects.filter(site_id=site_id).first()
 
 
-def site_get_active(*, site_id: int) -> Site | None:
-    """Return the active site with public ``site_id``, or None."""
-    return Site.objects.filter(site_id=site_id, is_active=True).first()
+def site_is_usable(site: Site | None) -> TypeIs[Site]:
+    """Return whether ``site`` exists and accepts sign-ins and chats.
+
+    The one place that decides it: every sign-in path, the chat window and
+    the session check ask here, so a new rule (a suspended tenant, say)
+    is written once.
+    """
+    return site is not None and site.is_active
+
+
+def site_get_usable(*, pk: int) -> Site | None:
+    """Return the site of primary key ``pk`` if it is usable, else None."""
+    site = Site.objects.filter(pk=pk).first()
+    return site if site_is_usable(site) else None
 
 
 def agent_get_by_email(*, site: Site, email: str) -> Agent | None:
@@ -27,15 +40,14 @@ def agent_get_by_email(*, site: Site, email: str) -> Agent | None:
 
 
 def agent_get_signed_in(*, site_pk: int, pk: int) -> Agent | None:
-    """Return the active agent ``pk`` of the active site ``site_pk``, site loaded.
+    """Return the active agent ``pk`` of the usable site ``site_pk``, site loaded.
 
     One query, run on every request of a signed-in agent.
     """
-    return (
-        Agent.objects.select_related("site")
-        .filter(pk=pk, site_id=site_pk, is_active=True, site__is_active=True)
-        .first()
+    agent = (
+        Agent.objects.select_related("site").filter(pk=pk, site_id=site_pk, is_active=True).first()
     )
+    return agent if agent is not None and site_is_usable(agent.site) else None
 
 
 def sites_operated_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Site]:

@@ -19,22 +19,22 @@ from tests.factories import AgentFactory, SiteFactory
 
 @pytest.fixture
 def site(db: None) -> Site:
-    return SiteFactory(site_id=10001, name="Site A")
+    return SiteFactory.create(site_id=10001, name="Site A")
 
 
 @pytest.fixture
 def other_site(db: None) -> Site:
-    return SiteFactory(site_id=10002, name="Site B")
+    return SiteFactory.create(site_id=10002, name="Site B")
 
 
 @pytest.fixture
 def agent(site: Site) -> Agent:
-    return AgentFactory(site=site, email="alice@a.example")
+    return AgentFactory.create(site=site, email="alice@a.example")
 
 
 @pytest.fixture
 def other_agent(other_site: Site) -> Agent:
-    return AgentFactory(site=other_site, email="bob@b.example")
+    return AgentFactory.create(site=other_site, email="bob@b.example")
 
 
 def session_request(session_key: str | None = None, path: str = "/") -> HttpRequest:
@@ -67,7 +67,7 @@ def signed_in_client(client: Client) -> Callable[[Agent], Client]:
         sign_in(request, identity=identity_for(agent))
         session: SessionBase = request.session
         session.save()
-        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+        client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key or ""
         return client
 
     return sign

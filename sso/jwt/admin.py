@@ -16,12 +16,12 @@ from typing_extensions import override
 
 from sso.jwt.keys import JwksUnavailableError, jwks_key_ders, jwks_problem
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
-from sso.jwt.separation import served_key_errors
+from sso.jwt.separation import KeyRow, served_key_errors
 from sso.jwt.services import jwt_secret_rotate
 from tenants.admin import SiteScopedAdmin
 
 
-def _served_ders(config: JwtSettings) -> frozenset[bytes]:
+def _served_ders(config: KeyRow) -> frozenset[bytes]:
     try:
         return jwks_key_ders(config.jwks_url, config.algorithm)
     except JwksUnavailableError:
@@ -60,7 +60,9 @@ class JwtSettingsForm(forms.ModelForm):  # type: ignore[type-arg]
         # audience's keys (the model compares what it holds without fetching).
         fields = ("site", "audience", "algorithm", "public_key", "next_public_key", "jwks_url")
         config = JwtSettings(pk=self.instance.pk, **{f: cleaned.get(f) or "" for f in fields})
-        for field, messages in served_key_errors(config, served=_served_ders).items():
+        others = config.other_audience_settings()
+        errors = served_key_errors(config, others=others, served=_served_ders)
+        for field, messages in errors.items():
             for message in messages:
                 self.add_error(field, message)
 

@@ -15,6 +15,7 @@ from sso.jwt.verify import jwt_subject, verify_site_jwt
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
+from tenants.selectors import site_is_usable
 
 RETURN_TO = "return_to"
 
@@ -57,7 +58,7 @@ def jwt_agent_identity(*, site: Site | None, site_id: int, token: str | None) ->
     ``site`` is the site of public ID ``site_id``, or None if there is none;
     unknown and disabled sites are refused alike.
     """
-    if site is None or not site.is_active:
+    if not site_is_usable(site):
         raise SignInRefused(
             RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
         )

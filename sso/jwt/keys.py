@@ -15,21 +15,17 @@ others wait for its result (a stampede of sign-ins makes one fetch).
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
-import requests
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
     PublicFormat,
@@ -40,6 +36,7 @@ from django.conf import settings
 from sso.jwt.jwks_cache import store as _store
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
 from sso.secret_store import secret_decrypt
+from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, outbound_get
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +101,12 @@ def jwks_key_ders(url: str, algorithm: str) -> frozenset[bytes]:
         k.key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
         for k in _jwks_keys(url, algorithm)
     )
+
+
+def jwks_forget(url: str) -> None:
+    """Drop all that is cached of the JWKS at ``url``: document, copy, lock, pause."""
+    for what in ("doc", "stale", "lock", "refetch"):
+        _store.delete(_cache_key(url, what))
 
 
 def _select(keys: tuple[VerificationKey, ...], kid: str | None) -> tuple[VerificationKey, ...]:
@@ -212,54 +215,33 @@ def _jwks_fetch_and_store(url: str) -> str:
 
 
 def _jwks_fetch(url: str) -> str:
-    problem = jwks_url_problem(url) or _address_problem(url)
+    problem = jwks_url_problem(url)
     if problem:
         raise JwksUnavailableError(problem)
-    timeout = getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0)
+    # No redirects: the operator vetted this URL, not wherever it points.
+    allow_private = getattr(settings, "SSO_JWKS_ALLOW_PRIVATE", False)
     try:
-        # No redirects: the operator vetted this URL, not wherever it points.
-        with requests.get(
+        fetched = outbound_get(
             url,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
+            max_bytes=JWKS_MAX_BYTES,
+            timeout=getattr(settings, "SSO_JWKS_TIMEOUT_SECONDS", 3.0),
+            schemes=("https", "http")
+            if getattr(settings, "SSO_JWKS_ALLOW_HTTP", False)
+            else ("https",),
+            allow_networks=ANY_NETWORK if allow_private else (),
             headers={"Accept": "application/json"},
-        ) as response:
-            if response.status_code != 200:
-                raise JwksUnavailableError(f"HTTP {response.status_code}")
-            body = response.raw.read(JWKS_MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise JwksUnavailableError(type(exc).__name__) from exc
-    if len(body) > JWKS_MAX_BYTES:
-        raise JwksUnavailableError("document too large")
+        )
+    except OutboundRefusedError as exc:
+        raise JwksUnavailableError(str(exc)) from exc
+    if fetched.status != 200:
+        raise JwksUnavailableError(f"HTTP {fetched.status}")
     try:
-        document = json.loads(body)
+        document = json.loads(fetched.body)
     except ValueError as exc:
         raise JwksUnavailableError("not JSON") from exc
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise JwksUnavailableError("no 'keys' list")
     return json.dumps(document, sort_keys=True)
-
-
-def _address_problem(url: str) -> str:
-    """Return why ``url``'s host may not be fetched, or "" if it may.
-
-    The URL is set by a site's operator, not by us: without this check it
-    would let them make our servers fetch internal addresses (metadata
-    services, admin ports). Resolving here and again in ``requests`` leaves
-    a DNS-rebinding window; a egress proxy is the complete answer.
-    """
-    if getattr(settings, "SSO_JWKS_ALLOW_PRIVATE", False):
-        return ""
-    parts = urlsplit(url)
-    try:
-        infos = socket.getaddrinfo(parts.hostname or "", parts.port or 443, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        return "host does not resolve"
-    for info in infos:
-        if not ipaddress.ip_address(info[4][0]).is_global:
-            return "host resolves to a non-public address"
-    return ""
 
 
 @lru_cache(maxsize=256)

@@ -118,6 +118,13 @@ class JwtSettings(SiteOwned):
         """Return the accepted ``amr`` methods."""
         return frozenset(self.mfa_methods.split())
 
+    def other_audience_settings(self) -> models.QuerySet[JwtSettings]:
+        """Return the site's settings of the other audience (none without a site)."""
+        if self.site_id is None:
+            return JwtSettings.objects.none()
+        others = JwtSettings.objects.filter(site_id=self.site_id).exclude(audience=self.audience)
+        return others.exclude(pk=self.pk) if self.pk is not None else others
+
     @override
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
@@ -125,7 +132,8 @@ class JwtSettings(SiteOwned):
             _clean_secret(self, errors)
         else:
             _clean_public_keys(self, errors)
-        for field, messages in shared_key_errors(self).items():
+        others = self.other_audience_settings()
+        for field, messages in shared_key_errors(self, others=others).items():
             errors.setdefault(field, []).extend(messages)
         if self.mfa_required and not self.accepted_amr:
             errors.setdefault("mfa_methods", []).append("List at least one accepted method.")

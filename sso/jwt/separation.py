@@ -13,8 +13,8 @@ URL (compared normalised).
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Protocol
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from cryptography.hazmat.primitives.serialization import (
@@ -26,10 +26,25 @@ from django.core.exceptions import NON_FIELD_ERRORS
 
 from sso.secret_store import secret_decrypt
 
-if TYPE_CHECKING:
-    from sso.jwt.models import JwtSettings
-
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class KeyRow(Protocol):
+    """What the checks read of a JWT settings row (``sso.jwt.models``
+    imports this module, not the other way round).
+    """
+
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def secret_encrypted(self) -> str: ...
+    @property
+    def public_key(self) -> str: ...
+    @property
+    def next_public_key(self) -> str: ...
+    @property
+    def jwks_url(self) -> str: ...
+    def get_audience_display(self) -> str: ...
 
 
 def public_key_der(pem: str) -> bytes | None:
@@ -62,21 +77,21 @@ def jwks_url_normalised(url: str) -> str:
 
 
 def served_key_errors(
-    config: JwtSettings, *, served: Callable[[JwtSettings], frozenset[bytes]]
+    config: KeyRow, *, others: Iterable[KeyRow], served: Callable[[KeyRow], frozenset[bytes]]
 ) -> dict[str, list[str]]:
     """Return clashes ``shared_key_errors`` cannot see without fetching: a key
     that a JWKS URL of one row serves and the other row trusts (as a PEM key,
-    or served by another URL).
+    or served by another URL). ``others`` are the site's rows of the other
+    audience.
 
     ``served(row)`` returns the DER of the keys ``row``'s JWKS serves; it
     fetches, so this is for the admin form, not for every ``clean()``.
     """
-    if config.site_id is None or config.algorithm == "HS256":
+    if config.algorithm == "HS256":
         return {}
-    others = type(config).objects.filter(site_id=config.site_id).exclude(audience=config.audience)
     errors: dict[str, list[str]] = {}
-    for other in others.exclude(pk=config.pk).exclude(algorithm="HS256"):
-        if not (config.jwks_url or other.jwks_url):
+    for other in others:
+        if other.algorithm == "HS256" or not (config.jwks_url or other.jwks_url):
             continue  # PEM against PEM: shared_key_errors' part
         if (
             config.jwks_url
@@ -99,24 +114,21 @@ def served_key_errors(
     return errors
 
 
-def _secret(config: JwtSettings) -> str | None:
+def _secret(config: KeyRow) -> str | None:
     if not config.secret_encrypted:
         return None
     return secret_decrypt(config.secret_encrypted)
 
 
-def _ders(config: JwtSettings) -> set[bytes]:
+def _ders(config: KeyRow) -> set[bytes]:
     found = (public_key_der(pem) for pem in (config.public_key, config.next_public_key) if pem)
     return {der for der in found if der is not None}
 
 
-def shared_key_errors(config: JwtSettings) -> dict[str, list[str]]:
-    """Return the fields of ``config`` whose keys the site's other audience also trusts."""
-    if config.site_id is None:
-        return {}
-    others = type(config).objects.filter(site_id=config.site_id).exclude(audience=config.audience)
-    if config.pk is not None:
-        others = others.exclude(pk=config.pk)
+def shared_key_errors(config: KeyRow, *, others: Iterable[KeyRow]) -> dict[str, list[str]]:
+    """Return the fields of ``config`` whose keys ``others`` (the site's
+    rows of the other audience) also trust.
+    """
     errors: dict[str, list[str]] = {}
     for other in others:
         for field, what in _shared(config, other):
@@ -129,7 +141,7 @@ def shared_key_errors(config: JwtSettings) -> dict[str, list[str]]:
     return errors
 
 
-def _shared(config: JwtSettings, other: JwtSettings) -> list[tuple[str, str]]:
+def _shared(config: KeyRow, other: KeyRow) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     # A secret left on a row that has moved to a public-key algorithm is unused.
     both_hs256 = config.algorithm == other.algorithm == "HS256"

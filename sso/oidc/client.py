@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError  # type: ignore[import-untyped]
-from authlib.integrations.requests_client import OAuth2Session  # type: ignore[import-untyped]
-from authlib.oauth2.rfc7523 import PrivateKeyJWT  # type: ignore[import-untyped]
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from django.conf import settings
 
 from sso.oidc.fetch import oidc_url_problem

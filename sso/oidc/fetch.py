@@ -1,9 +1,10 @@
 """Outbound HTTP of the OpenID Connect adapter, in one place.
 
-Discovery and JWKS documents go through ``oidc_fetch_json``; the token
-endpoint through ``oidc_http_session``. Both apply the same guard (scheme,
-non-public addresses, time and size caps, no redirects); switching to the
-project's shared outbound-fetch guard is a change here only.
+Discovery and JWKS documents go through ``oidc_fetch_json``, on the
+project's outbound guard (``sso_site.outbound``). The token endpoint is a
+POST, which the guard does not offer: authlib makes it with ``requests``,
+after ``oidc_url_problem`` checked its scheme and addresses (no redirects,
+a timeout), which leaves a DNS-rebinding window there only.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
+
+from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, outbound_get
 
 MAX_BYTES = 256 * 1024
 
@@ -24,11 +26,14 @@ class FetchError(Exception):
     """The document could not be fetched or read; the message says why."""
 
 
+def _schemes() -> tuple[str, ...]:
+    return ("https", "http") if settings.SSO_OIDC_ALLOW_HTTP else ("https",)
+
+
 def oidc_url_problem(url: str) -> str:
     """Return why ``url`` may not be fetched, or "" if it may."""
     parts = urlsplit(url)
-    allowed = {"https", "http"} if settings.SSO_OIDC_ALLOW_HTTP else {"https"}
-    if parts.scheme not in allowed or not parts.hostname:
+    if parts.scheme not in _schemes() or not parts.hostname:
         return "scheme not allowed"
     if settings.SSO_OIDC_ALLOW_PRIVATE:
         return ""
@@ -42,27 +47,25 @@ def oidc_url_problem(url: str) -> str:
 
 
 def oidc_fetch_json(url: str) -> dict[str, Any]:
-    """Return the JSON object at ``url``, else raise FetchError."""
-    problem = oidc_url_problem(url)
-    if problem:
-        raise FetchError(problem)
+    """Return the JSON object at ``url``, fetched through the project's
+    outbound guard (DNS pinned, every address checked, no redirects, size
+    and time capped), else raise FetchError.
+    """
     try:
-        with requests.get(
+        fetched = outbound_get(
             url,
+            max_bytes=MAX_BYTES,
             timeout=settings.SSO_OIDC_TIMEOUT_SECONDS,
-            allow_redirects=False,
-            stream=True,
+            schemes=_schemes(),
+            allow_networks=ANY_NETWORK if settings.SSO_OIDC_ALLOW_PRIVATE else (),
             headers={"Accept": "application/json"},
-        ) as response:
-            if response.status_code != 200:
-                raise FetchError(f"HTTP {response.status_code}")
-            body = response.raw.read(MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
-        raise FetchError(type(exc).__name__) from exc
-    if len(body) > MAX_BYTES:
-        raise FetchError("document too large")
+        )
+    except OutboundRefusedError as exc:
+        raise FetchError(str(exc)) from exc
+    if fetched.status != 200:
+        raise FetchError(f"HTTP {fetched.status}")
     try:
-        document = json.loads(body)
+        document = json.loads(fetched.body)
     except ValueError as exc:
         raise FetchError("not JSON") from exc
     if not isinstance(document, dict):

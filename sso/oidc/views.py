@@ -13,7 +13,7 @@ from sso.oidc.keys import public_jwks
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 
 
 @never_cache
@@ -22,7 +22,7 @@ def agent_oidc_callback(request: HttpRequest, site_id: int) -> HttpResponse:
     """Check the provider's answer, sign the agent in and redirect."""
     site = site_get_by_public_id(site_id=site_id)
     try:
-        if site is None or not site.is_active:
+        if not site_is_usable(site):
             raise SignInRefused(
                 RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
             )

@@ -12,14 +12,13 @@ class PasswordConfig(AppConfig):
 
     @override
     def ready(self) -> None:
-        from sso.oidc.apps import CRUD, operator_group_update
-        from tenants.services import OPERATOR_PERMISSIONS
+        from tenants.services import OPERATOR_PERMISSIONS, operator_group_ensure
 
         # Operators designate their own sites' break-glass agents and review
         # each use.
         OPERATOR_PERMISSIONS[self.label] = [
-            *(f"{action}_agentcredential" for action in CRUD),
+            *(f"{action}_agentcredential" for action in ("view", "add", "change", "delete")),
             "view_breakglassuse",
             "change_breakglassuse",
         ]
-        post_migrate.connect(operator_group_update, sender=self)
+        post_migrate.connect(lambda **kwargs: operator_group_ensure(), sender=self, weak=False)

@@ -12,7 +12,7 @@ from sso.password.services import break_glass_record, password_identity
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Agent, Audience, Protocol
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 from tenants.services import client_ip
 
 
@@ -28,7 +28,7 @@ def agent_password(request: HttpRequest, site_id: int) -> HttpResponse:
     """Show the form; on POST check password and code, then sign in."""
     site = site_get_by_public_id(site_id=site_id)
     try:
-        if site is None or not site.is_active:
+        if not site_is_usable(site):
             raise SignInRefused(
                 RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
             )

@@ -5,14 +5,10 @@ settings, and generate the SP's own key pair.
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
-import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
-import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -22,8 +18,11 @@ from django.core.exceptions import ValidationError
 from saml2.mdstore import InMemoryMetaData
 
 from sso.saml.models import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, Problem, outbound_get
 
 METADATA_MAX_BYTES = 512 * 1024
+METADATA_TIMEOUT_SECONDS = 10.0
+METADATA_MAX_REDIRECTS = 3
 MIN_RSA_BITS = 2048
 PEM_HEADER = "-----BEGIN CERTIFICATE-----"
 
@@ -94,41 +93,35 @@ def idp_metadata_parse(xml: str) -> IdpDescription:
     )
 
 
-def _public_host_check(url: str) -> None:
-    """Raise ValidationError if ``url``'s host resolves to a private,
-    loopback, link-local or reserved address.
-
-    Operators type this URL and the server fetches it: without the check,
-    a tenant could make this server read its own internal network (SSRF).
-    ``SSO_SAML_METADATA_PRIVATE_HOSTS = True`` lifts it (development, tests).
-    """
-    if getattr(django_settings, "SSO_SAML_METADATA_PRIVATE_HOSTS", False):
-        return
-    host = urlsplit(url).hostname or ""
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise ValidationError(f"The metadata URL's host {host!r} does not resolve.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise ValidationError(
-                f"The metadata URL's host {host!r} is on a private or reserved network."
-            )
-
-
 def idp_metadata_fetch(url: str) -> str:
-    """Return the metadata at ``url``, or raise ValidationError."""
-    _public_host_check(url)
+    """Return the metadata at ``url``, or raise ValidationError.
+
+    Through the outbound guard: operators type this URL and the server
+    fetches it, so every hop (up to three redirects) must be a public
+    address. ``SSO_SAML_METADATA_PRIVATE_HOSTS = True`` lifts the address
+    check (development, tests).
+    """
+    allow_private = getattr(django_settings, "SSO_SAML_METADATA_PRIVATE_HOSTS", False)
     try:
-        response = requests.get(url, timeout=10, stream=True)
-        response.raise_for_status()
-        body = response.raw.read(METADATA_MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
+        fetched = outbound_get(
+            url,
+            max_bytes=METADATA_MAX_BYTES,
+            timeout=METADATA_TIMEOUT_SECONDS,
+            schemes=("https", "http"),
+            allow_networks=ANY_NETWORK if allow_private else (),
+            max_redirects=METADATA_MAX_REDIRECTS,
+        )
+    except OutboundRefusedError as exc:
+        if exc.problem == Problem.TOO_LARGE:
+            raise ValidationError("The metadata is larger than 512 KB.") from exc
+        if exc.problem == Problem.PRIVATE_ADDRESS:
+            raise ValidationError(
+                "The metadata URL's host is on a private or reserved network."
+            ) from exc
         raise ValidationError(f"The metadata URL could not be fetched: {exc}.") from exc
-    if len(body) > METADATA_MAX_BYTES:
-        raise ValidationError("The metadata is larger than 512 KB.")
-    return bytes(body).decode("utf-8", errors="replace")
+    if fetched.status != 200:
+        raise ValidationError(f"The metadata URL could not be fetched: HTTP {fetched.status}.")
+    return fetched.body.decode("utf-8", errors="replace")
 
 
 def _cert_body(pem: str) -> str:

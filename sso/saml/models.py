@@ -11,7 +11,6 @@ from tenants.models import Audience, Site, SiteOwned
 
 BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-NAMEID = ""  # an empty email attribute means: the NameID holds the email
 
 
 class SamlSettings(SiteOwned):

@@ -27,7 +27,7 @@ from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
-from tenants.selectors import site_get_by_public_id
+from tenants.selectors import site_get_by_public_id, site_is_usable
 from tenants.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class SiteSamlMixin(View):
         )
 
     def site_refusal(self) -> SignInRefused | None:
-        if self.site is None or not self.site.is_active:
+        if not site_is_usable(self.site):
             return SignInRefused(RefusalReason.SITE_DISABLED, site=self.site)
         if self.saml is None:
             return SignInRefused(RefusalReason.NOT_CONFIGURED, site=self.site)

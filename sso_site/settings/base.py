@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",  # the API's OpenAPI schema
     "tenants",
     "campaigns",
     "mapping",
@@ -160,11 +161,11 @@ CELERY_BEAT_SCHEDULE = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
 # The SSO layer.
 SSO_SITE_COOKIE = "sso_site_id"  # remembers the site ID on the agent login page
-SSO_DEFAULT_SESSION_LIFETIME = 8 * 3600
 # JWKS documents of JWT sites: fetch timeout, cache TTL, least interval
 # between refetches on an unknown kid; plain http and private addresses
 # (loopback, LAN, link-local) only for tests and demos.

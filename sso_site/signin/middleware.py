@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from sso_site.signin.keys import session_key_for
+from sso_site.signin.requests import SiteRequest
 from sso_site.signin.session import principal_from_session
 from tenants.models import Audience
 
@@ -22,12 +23,12 @@ class SitePrincipalMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: SiteRequest) -> HttpResponse:
         key = session_key_for(Audience.AGENT)
         agent = None
         if key in request.session:
             agent = principal_from_session(request, audience=Audience.AGENT)
             if agent is None:
                 del request.session[key]
-        request.agent = agent  # type: ignore[attr-defined]
+        request.agent = agent
         return self.get_response(request)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from tenants.models import Audience, LoginEvent, Protocol, Site
+from tenants.selectors import site_is_usable
 from tenants.services import audit_record
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,13 @@ class RefusalReason(StrEnum):
     JWT_WRONG_AUDIENCE = "jwt_wrong_audience"
     JWT_NO_EMAIL = "jwt_no_email"
     JWKS_UNAVAILABLE = "jwks_unavailable"
+    # The chat window and console (JSON answers, no audit row: not sign-ins).
+    CHAT_NOT_FOUND = "not_found"
+    CHAT_BAD_TOKEN = "bad_token"  # noqa: S105 - a reason code, not a secret
+    NO_CHAT = "no_chat"
+    NOT_A_GUEST = "not_a_guest"
+    ANOTHER_VISITOR = "another_visitor"
+    HANDOFF_INVALID = "handoff_invalid"
     # OpenID Connect, and the access policy (networks, password, break-glass).
     OIDC_PROVIDER_ERROR = "oidc_provider_error"
     OIDC_STATE_MISMATCH = "oidc_state_mismatch"
@@ -92,12 +100,8 @@ class RefusalReason(StrEnum):
 
     @property
     def status(self) -> int:
-        """Return the HTTP status: 400 for malformed input, 429 for a
-        lockout, 403 otherwise.
-        """
-        if self is RefusalReason.PASSWORD_LOCKED:
-            return 429
-        return 400 if self in _BAD_INPUT else 403
+        """Return the HTTP status: 400 for malformed input, 403 unless listed."""
+        return _STATUS.get(self, 400 if self in _BAD_INPUT else 403)
 
 
 _BAD_INPUT = {
@@ -107,6 +111,15 @@ _BAD_INPUT = {
     RefusalReason.JWT_MALFORMED,
     RefusalReason.JWT_TOO_LARGE,
     RefusalReason.OIDC_MALFORMED,
+}
+
+_STATUS = {
+    RefusalReason.CHAT_NOT_FOUND: 404,
+    RefusalReason.CHAT_BAD_TOKEN: 401,
+    RefusalReason.NO_CHAT: 409,
+    RefusalReason.NOT_A_GUEST: 409,
+    RefusalReason.ANOTHER_VISITOR: 409,
+    RefusalReason.PASSWORD_LOCKED: 429,
 }
 
 _MESSAGES: dict[RefusalReason, str] = {
@@ -150,6 +163,12 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.JWT_WRONG_AUDIENCE: "The sign-in token was meant for another service.",
     RefusalReason.JWT_NO_EMAIL: "The sign-in token does not name an email address.",
     RefusalReason.JWKS_UNAVAILABLE: "The signing keys could not be fetched; try again.",
+    RefusalReason.CHAT_NOT_FOUND: "There is no such chat window.",
+    RefusalReason.CHAT_BAD_TOKEN: "The chat window's credential is not valid; reload it.",
+    RefusalReason.NO_CHAT: "Start a chat first.",
+    RefusalReason.NOT_A_GUEST: "The visitor is already signed in.",
+    RefusalReason.ANOTHER_VISITOR: "This chat belongs to another visitor.",
+    RefusalReason.HANDOFF_INVALID: "The sign-in could not be handed to the chat window.",
     RefusalReason.OIDC_PROVIDER_ERROR: "The identity provider refused the sign-in.",
     RefusalReason.OIDC_STATE_MISMATCH: "This answer is not for a sign-in started in this browser.",
     RefusalReason.OIDC_CODE_REJECTED: "The identity provider did not accept the sign-in code.",
@@ -234,7 +253,7 @@ def render_refusal(
     response = TemplateResponse(
         request,
         "sso/refused.html",
-        {"reason": refusal.reason, "site": site if site and site.is_active else None},
+        {"reason": refusal.reason, "site": site if site_is_usable(site) else None},
         status=refusal.reason.status,
     )
     response["Cache-Control"] = "no-store"

@@ -16,13 +16,18 @@ from access.selectors import agent_network_allowed
 from campaigns.models import Visitor
 from campaigns.selectors import visitor_get_by_pk
 from campaigns.services import visitor_upsert
-from mapping.services import MappedFields, mapping_apply
+from mapping.services import MappedFields, MappingRefusedError, mapping_apply
 from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tenants.selectors import agent_get_by_email, agent_get_signed_in
+from tenants.selectors import (
+    agent_get_by_email,
+    agent_get_signed_in,
+    site_get_usable,
+    site_is_usable,
+)
 from tenants.services import agent_create, audit_record, client_ip
 
 AGENT_MAPPED_FIELDS = ("name", "department", "role")
@@ -40,7 +45,7 @@ def sign_in(
     field mapping runs for both audiences; a mapping problem refuses.
     """
     site = identity.site
-    if not site.is_active:
+    if not site_is_usable(site):
         raise _refused(RefusalReason.SITE_DISABLED, identity)
     if not identity.subject.isprintable():
         # NUL and other control characters never belong in an email or an
@@ -121,7 +126,7 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
     site_pk, pk = int(binding.get("site", 0)), int(binding.get("principal", 0))
     principal: Agent | Visitor | None
     if audience == Audience.VISITOR:
-        site = Site.objects.filter(pk=site_pk, is_active=True).first()
+        site = site_get_usable(pk=site_pk)
         principal = visitor_get_by_pk(site=site, pk=pk) if site is not None else None
     else:
         principal = agent_get_signed_in(site_pk=site_pk, pk=pk)
@@ -131,14 +136,27 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
 
 
 def _mapped(identity: VerifiedIdentity) -> MappedFields:
-    return mapping_apply(
-        site=identity.site,
-        audience=identity.audience,
-        protocol=identity.protocol,
-        claims=identity.claims,
-        subject=identity.subject,
-        reference=identity.reference,
-    )
+    """Return the mapped fields; a mapping problem becomes MAPPING_FAILED."""
+    try:
+        return mapping_apply(
+            site=identity.site,
+            audience=identity.audience,
+            protocol=identity.protocol,
+            claims=identity.claims,
+        )
+    except MappingRefusedError as problem:
+        raise SignInRefused(
+            RefusalReason.MAPPING_FAILED,
+            site=identity.site,
+            audience=identity.audience,
+            protocol=identity.protocol,
+            subject=identity.subject,
+            detail={
+                "fields": problem.fields,
+                "problems": problem.problems,
+                **({"reference": identity.reference} if identity.reference else {}),
+            },
+        ) from problem
 
 
 def _agent_for(identity: VerifiedIdentity) -> Agent:

@@ -31,7 +31,7 @@ class Credentialed:
 
 
 def _credentialed(site: Site, email: str, *, break_glass: bool) -> Credentialed:
-    agent = AgentFactory(site=site, email=email)
+    agent = AgentFactory.create(site=site, email=email)
     secret = credential_set(site=site, agent=agent, password=PASSWORD, break_glass=break_glass)
     return Credentialed(agent, pyotp.TOTP(secret))
 

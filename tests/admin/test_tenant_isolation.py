@@ -27,14 +27,14 @@ def op_client(client: Client, operator: User) -> Client:
 
 @pytest.fixture
 def b_agent(other_site: Site) -> Agent:
-    return AgentFactory(site=other_site, email="secret-b@b.example", name="B Person")
+    return AgentFactory.create(site=other_site, email="secret-b@b.example", name="B Person")
 
 
 def test_changelists_list_only_the_operators_site(
     op_client: Client, agent: Agent, b_agent: Agent
 ) -> None:
-    CampaignFactory(site=agent.site, name="A campaign")
-    CampaignFactory(site=b_agent.site, name="B campaign")
+    CampaignFactory.create(site=agent.site, name="A campaign")
+    CampaignFactory.create(site=b_agent.site, name="B campaign")
 
     agents = op_client.get("/admin/tenants/agent/").content.decode()
     sites = op_client.get("/admin/tenants/site/").content.decode()
@@ -145,7 +145,7 @@ def test_audit_log_is_scoped_and_read_only(op_client: Client, site: Site, other_
 
 
 def test_campaign_sign_in_mode_is_editable_from_the_list(op_client: Client, site: Site) -> None:
-    campaign = CampaignFactory(site=site)
+    campaign = CampaignFactory.create(site=site)
     response = op_client.post(
         "/admin/campaigns/campaign/",
         {

@@ -191,7 +191,7 @@ def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
     gateway = live_server.url
     shop = f"http://127.0.0.1:{shop_server.server_address[1]}"
     ShopHandler.gateway = gateway
-    site = SiteFactory(site_id=10001, name="Outdoor shop", allowed_origins=shop)
+    site = SiteFactory.create(site_id=10001, name="Outdoor shop", allowed_origins=shop)
     jwt_settings_create(
         site, audience=Audience.VISITOR, secret=VISITOR_SECRET, login_url=f"{shop}/login"
     )
@@ -209,7 +209,7 @@ def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
     )
     survey = "topic|What is your question about?"
     campaigns = {
-        mode: CampaignFactory(
+        mode: CampaignFactory.create(
             site=site,
             name=f"{mode.title()} campaign",
             signin_mode=mode,
@@ -222,7 +222,7 @@ def world(live_server: Any, shop_server: ThreadingHTTPServer) -> World:
         RoutingRule.objects.create(
             site=site, campaign=campaign, field="membership_level", value="VIP", group="vip"
         )
-    agent = AgentFactory(site=site, email="agent@shop.example", name="Alice Agent")
+    agent = AgentFactory.create(site=site, email="agent@shop.example", name="Alice Agent")
     return World(site=site, gateway=gateway, shop=shop, agent=agent, **campaigns)
 
 

@@ -34,8 +34,8 @@ def provider() -> Iterator[OpenIDProvider]:
 def test_agent_signs_in_through_the_providers_login_page(
     live_server: Any, page: Any, provider: OpenIDProvider
 ) -> None:
-    site = SiteFactory(site_id=10001, name="Site A")
-    AgentFactory(site=site, email="olivia@a.example")
+    site = SiteFactory.create(site_id=10001, name="Site A")
+    AgentFactory.create(site=site, email="olivia@a.example")
     provider.add_user("olivia@a.example")
     provider.add_client(CLIENT_ID, CLIENT_SECRET, redirect_uri(site, host=live_server.url))
     OidcSettings.objects.create(

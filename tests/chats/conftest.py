@@ -72,17 +72,17 @@ class Campaigns:
 def campaigns(site: Site) -> Campaigns:
     survey = "topic|What is it about?"
     return Campaigns(
-        none=CampaignFactory(
+        none=CampaignFactory.create(
             site=site, name="None", signin_mode="none", prechat_survey=True, survey_fields=survey
         ),
-        optional=CampaignFactory(
+        optional=CampaignFactory.create(
             site=site,
             name="Optional",
             signin_mode="optional",
             prechat_survey=True,
             survey_fields=survey,
         ),
-        required=CampaignFactory(site=site, name="Required", signin_mode="required"),
+        required=CampaignFactory.create(site=site, name="Required", signin_mode="required"),
     )
 
 

@@ -56,7 +56,9 @@ def test_operator_sees_only_their_sites_chats_read_only(
     op_client: Client, site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     mine = chat_start(site=site, campaign=campaigns.none, visitor=None)
-    theirs = chat_start(site=other_site, campaign=CampaignFactory(site=other_site), visitor=None)
+    theirs = chat_start(
+        site=other_site, campaign=CampaignFactory.create(site=other_site), visitor=None
+    )
     listing = op_client.get("/admin/chats/chat/").content.decode()
     assert mine.guest_label in listing
     assert theirs.guest_label not in listing

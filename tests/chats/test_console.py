@@ -20,7 +20,9 @@ SignedInClient = Callable[[Agent], Client]
 
 @pytest.fixture
 def b_chat(other_site: Site) -> Chat:
-    chat = chat_start(site=other_site, campaign=CampaignFactory(site=other_site), visitor=None)
+    chat = chat_start(
+        site=other_site, campaign=CampaignFactory.create(site=other_site), visitor=None
+    )
     Message.objects.create(site=other_site, chat=chat, sender="visitor", text="B's secret")
     return chat
 

@@ -21,6 +21,7 @@ from chats.services import (
 )
 from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
 from mapping.models import CustomVariable
+from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.chats.conftest import Campaigns
 from tests.factories import CampaignFactory
@@ -41,7 +42,7 @@ def test_required_mode_refuses_a_chat_without_a_signed_in_visitor(
 ) -> None:
     with pytest.raises(ChatRefusedError) as refused:
         chat_start(site=site, campaign=campaigns.required, visitor=None, survey={})
-    assert refused.value.code == "signin_required"
+    assert refused.value.reason == RefusalReason.SIGNIN_REQUIRED
     assert not Chat.objects.exists()
 
     chat = chat_start(site=site, campaign=campaigns.required, visitor=visitor_of(site))
@@ -90,18 +91,21 @@ def test_signing_in_mid_chat_reroutes_and_tells_the_agent(
     told = Message.objects.filter(chat=chat, sender=Message.Sender.SYSTEM).last()
     assert told is not None
     assert told.text == "The visitor signed in as Vera Visitor."
-    with pytest.raises(ChatRefusedError):
+    with pytest.raises(ChatRefusedError) as refused:
         signin_request_create(site=site, chat=chat, agent=agent)
+    assert refused.value.reason == RefusalReason.NOT_A_GUEST
 
 
 def test_a_visitor_of_another_site_is_never_attached(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     chat = chat_start(site=site, campaign=campaigns.none, visitor=None, survey={})
-    with pytest.raises(ChatRefusedError):
+    with pytest.raises(ChatRefusedError) as refused:
         chat_attach_visitor(site=site, chat=chat, visitor=visitor_of(other_site))
-    with pytest.raises(ChatRefusedError):
+    assert refused.value.reason == RefusalReason.WRONG_SITE
+    with pytest.raises(ChatRefusedError) as refused:
         chat_attach_visitor(site=other_site, chat=chat, visitor=visitor_of(other_site))
+    assert refused.value.reason == RefusalReason.WRONG_SITE
     chat.refresh_from_db()
     assert chat.visitor is None
 
@@ -148,24 +152,27 @@ def test_handoff_codes_are_single_use(site: Site, campaigns: Campaigns) -> None:
 
     assert redeemed == visitor
     assert credential.visitor_pk == visitor.pk
-    with pytest.raises(ChatRefusedError):
+    with pytest.raises(ChatRefusedError) as refused:
         visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=guest, code=code)
+    assert refused.value.reason == RefusalReason.HANDOFF_INVALID
 
 
 def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     visitor = visitor_of(site)
-    other_campaign = CampaignFactory(site=other_site)
+    other_campaign = CampaignFactory.create(site=other_site)
     for site_, campaign in [(site, campaigns.optional), (other_site, other_campaign)]:
         code = visitor_handoff_mint(site=site, campaign=campaigns.none, visitor=visitor)
         credential = ChatCredential(site_.pk, campaign.pk, None, None)
-        with pytest.raises(ChatRefusedError):
+        with pytest.raises(ChatRefusedError) as refused:
             visitor_handoff_redeem(site=site_, campaign=campaign, credential=credential, code=code)
+        assert refused.value.reason == RefusalReason.HANDOFF_INVALID
         # The wrong attempt spent it: the right window cannot use it either.
         right = ChatCredential(site.pk, campaigns.none.pk, None, None)
-        with pytest.raises(ChatRefusedError):
+        with pytest.raises(ChatRefusedError) as refused:
             visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=right, code=code)
+        assert refused.value.reason == RefusalReason.HANDOFF_INVALID
 
 
 def test_handoff_codes_expire(
@@ -175,16 +182,19 @@ def test_handoff_codes_expire(
     code = visitor_handoff_mint(site=site, campaign=campaigns.none, visitor=visitor_of(site))
     time.sleep(1.2)
     credential = ChatCredential(site.pk, campaigns.none.pk, None, None)
-    with pytest.raises(ChatRefusedError):
+    with pytest.raises(ChatRefusedError) as refused:
         visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=credential, code=code)
+    assert refused.value.reason == RefusalReason.HANDOFF_INVALID
 
 
 def test_minting_for_another_sites_visitor_or_campaign_is_refused(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
-    with pytest.raises(ChatRefusedError):
+    with pytest.raises(ChatRefusedError) as refused:
         visitor_handoff_mint(site=site, campaign=campaigns.none, visitor=visitor_of(other_site))
-    with pytest.raises(ChatRefusedError):
+    assert refused.value.reason == RefusalReason.WRONG_SITE
+    with pytest.raises(ChatRefusedError) as refused:
         visitor_handoff_mint(
             site=other_site, campaign=campaigns.none, visitor=visitor_of(other_site)
         )
+    assert refused.value.reason == RefusalReason.WRONG_SITE

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -45,7 +46,7 @@ class Ctx:
 Forgery = Callable[[Ctx], tuple[int, dict[str, str]]]
 
 
-def ok(ctx: Ctx, **claims: object) -> tuple[int, dict[str, str]]:
+def ok(ctx: Ctx, **claims: Any) -> tuple[int, dict[str, str]]:
     return ctx.site.site_id, {"campaign": str(ctx.campaigns.optional.pk), "jwt": make_jwt(**claims)}
 
 
@@ -63,7 +64,7 @@ def no_campaign(ctx: Ctx) -> tuple[int, dict[str, str]]:
 
 
 def other_sites_campaign(ctx: Ctx) -> tuple[int, dict[str, str]]:
-    other = CampaignFactory(site=ctx.other_site)
+    other = CampaignFactory.create(site=ctx.other_site)
     return ctx.site.site_id, {"campaign": str(other.pk), "jwt": make_jwt()}
 
 
@@ -110,7 +111,7 @@ def other_sites_token(ctx: Ctx) -> tuple[int, dict[str, str]]:
 def alg_none(ctx: Ctx) -> tuple[int, dict[str, str]]:
     site_id, data = ok(ctx)
     claims = jwt.decode(data["jwt"], options={"verify_signature": False})
-    data["jwt"] = jwt.encode(claims, None, algorithm="none")
+    data["jwt"] = jwt.encode(claims, None, algorithm="none")  # type: ignore[arg-type]
     return site_id, data
 
 
@@ -188,7 +189,7 @@ def test_visitor_callback_refusals(
     client: Client, ctx: Ctx, name: str, forgery: Forgery, reason: RefusalReason, as_json: bool
 ) -> None:
     site_id, data = forgery(ctx)
-    headers = {"HTTP_ACCEPT": "application/json"} if as_json else {}
+    headers: dict[str, Any] = {"HTTP_ACCEPT": "application/json"} if as_json else {}
 
     response = client.post(f"/sso/{site_id}/visitor/jwt/", data, **headers)
 
@@ -231,7 +232,9 @@ def test_the_popup_flow_signs_in_and_hands_a_code_to_the_window(client: Client, 
         callback == f"http://testserver/sso/{ctx.site.site_id}/visitor/jwt/?campaign={campaign.pk}"
     )
 
-    signed_in = client.get(urlsplit(callback).path, {"campaign": campaign.pk, "jwt": make_jwt()})
+    signed_in = client.get(
+        urlsplit(callback).path, {"campaign": str(campaign.pk), "jwt": make_jwt()}
+    )
     assert signed_in.status_code == 302
     assert signed_in["Location"] == f"/chat/{ctx.site.site_id}/{campaign.pk}/signed-in/"
     assert (
@@ -265,7 +268,9 @@ def test_the_json_handoff_signs_in_with_no_redirect(client: Client, ctx: Ctx) ->
     redeemed = window.post("redeem/", {"code": response.json()["code"]})
     started = window.post("start/", {})
     assert redeemed.status_code == started.status_code == 200
-    assert Chat.objects.get().visitor.name == "Hana Host"
+    visitor = Chat.objects.get().visitor
+    assert visitor is not None
+    assert visitor.name == "Hana Host"
 
 
 def test_a_code_from_one_campaign_is_refused_by_another(client: Client, ctx: Ctx) -> None:
@@ -294,7 +299,7 @@ def test_visitor_login_start_refusals(
     client: Client, ctx: Ctx, query: dict[str, str], reason: RefusalReason
 ) -> None:
     if query.get("campaign") == "other":
-        query = {"campaign": str(CampaignFactory(site=ctx.other_site).pk)}
+        query = {"campaign": str(CampaignFactory.create(site=ctx.other_site).pk)}
     elif query.get("campaign") == "saml":
         ctx.campaigns.none.visitor_sso = "saml"
         ctx.campaigns.none.save()
@@ -311,9 +316,9 @@ def test_visitor_login_start_refusals(
 def test_handoff_page_gives_no_code_for_another_sites_campaign(client: Client, ctx: Ctx) -> None:
     client.get(
         f"/sso/{ctx.site.site_id}/visitor/jwt/",
-        {"campaign": ctx.campaigns.none.pk, "jwt": make_jwt()},
+        {"campaign": str(ctx.campaigns.none.pk), "jwt": make_jwt()},
     )
-    other = CampaignFactory(site=ctx.other_site)
+    other = CampaignFactory.create(site=ctx.other_site)
     response = client.get(f"/chat/{ctx.other_site.site_id}/{other.pk}/signed-in/")
     assert response.status_code == 403
     assert "handoff-code" not in response.content.decode()

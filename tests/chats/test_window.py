@@ -49,7 +49,7 @@ def test_other_pages_still_refuse_framing(client: Client, site: Site) -> None:
 def test_window_of_a_missing_campaign_is_a_plain_404(
     client: Client, site: Site, other_site: Site, campaigns: Campaigns, which: str
 ) -> None:
-    other = CampaignFactory(site=other_site, name="B secret campaign")
+    other = CampaignFactory.create(site=other_site, name="B secret campaign")
     url = {
         "unknown_site": f"/chat/99999/{campaigns.none.pk}/",
         "other_sites_campaign": f"/chat/{site.site_id}/{other.pk}/",
@@ -102,7 +102,7 @@ def test_required_mode_cannot_start_a_chat_without_sign_in(
 def test_api_refuses_tokens_not_of_this_window(
     client: Client, site: Site, other_site: Site, campaigns: Campaigns, token: str
 ) -> None:
-    other = CampaignFactory(site=other_site)
+    other = CampaignFactory.create(site=other_site)
     value = {
         "": "",
         "garbage": "abc.def",
@@ -121,7 +121,7 @@ def test_api_refuses_tokens_not_of_this_window(
 def test_a_window_never_reads_another_sites_chat(
     client: Client, site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
-    other_campaign = CampaignFactory(site=other_site)
+    other_campaign = CampaignFactory.create(site=other_site)
     other_window = WindowClient(client, other_campaign)
     other_window.post("start/", {})
     other_window.post("send/", {"text": "B's private words"})

@@ -11,7 +11,7 @@ from django.utils import timezone
 from campaigns.models import Visitor
 from mapping.models import FieldMapping
 from sso_site.signin.keys import session_key_for
-from sso_site.signin.refusals import SignInRefused
+from sso_site.signin.refusals import RefusalReason, SignInRefused
 from sso_site.signin.session import principal_from_session, sign_in
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
 from tests.conftest import session_request
@@ -136,6 +136,7 @@ def test_the_visitor_is_refreshed_at_each_sign_in(visitor_jwt_site: Site) -> Non
     assert visitor.custom["newsletter"] is True
     assert visitor.custom["credit"] == 0
     assert Visitor.objects.count() == 1
+    assert visitor.last_sign_in_at is not None
     assert visitor.last_sign_in_at > timezone.now() - dt.timedelta(minutes=1)
 
 
@@ -239,6 +240,7 @@ def test_an_unmapped_role_keeps_the_role_and_refuses_invalid_ones(agent: Agent) 
     )
     with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=ident)
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert refused.value.detail["problems"] == [
         {"source": "app_role", "target": "role", "code": "not_a_choice"}
     ]

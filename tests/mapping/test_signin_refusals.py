@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.sessions.models import Session
 from django.db import connection
+from django.template.response import TemplateResponse
 from django.test.utils import CaptureQueriesContext
 
 from campaigns.models import Visitor
@@ -81,6 +82,7 @@ def test_a_failed_mapping_refuses_with_no_session_and_a_precise_audit_event(
     response = render_refusal(request, refused.value)
 
     assert refused.value.reason == RefusalReason.MAPPING_FAILED
+    assert isinstance(response, TemplateResponse)
     assert response.status_code == 403
     assert 'id="reason-code">mapping_failed<' in response.rendered_content
     assert SECRET_VALUE not in response.rendered_content
@@ -123,6 +125,7 @@ def test_a_failed_agent_mapping_leaves_the_signed_in_session_and_agent_alone(
             identity=identity_for(agent, claims=jwt_claims(email=agent.email, name="New")),
         )
 
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert refused.value.detail["fields"] == ["department"]
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
@@ -139,8 +142,9 @@ def test_a_failed_mapping_creates_no_just_in_time_agent(site: Site) -> None:
         claims=jwt_claims(email="new@a.example"),
     )
     ident = type(ident)(**{**_as_dict(ident), "jit_role": "agent"})
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=ident)
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert not Agent.objects.filter(email="new@a.example").exists()
 
 
@@ -258,8 +262,9 @@ def test_a_visitor_refusal_leaves_an_agent_session_alone(agent: Agent) -> None:
         subject="v-1",
         claims=jwt_claims(),
     )
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(request, identity=ident)
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
     assert session_key_for(Audience.VISITOR) not in request.session
@@ -280,8 +285,9 @@ def test_a_variable_changing_type_changes_its_mappings(site: Site) -> None:
         )
         return sign_in(session_request(), identity=ident).principal
 
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         attempt()
+    assert refused.value.reason == RefusalReason.MAPPING_FAILED
     level.type = "text"
     level.save()
     assert attempt().custom == {"level": "gold"}

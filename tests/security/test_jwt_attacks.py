@@ -119,7 +119,7 @@ def disabled_site(ctx: Ctx) -> str:
 
 
 def other_sites_agent(ctx: Ctx) -> str:
-    other = AgentFactory(site=SiteFactory(), email="carol@b.example")
+    other = AgentFactory.create(site=SiteFactory.create(), email="carol@b.example")
     return ctx.make(ctx.site, ctx.alg, email=other.email)
 
 
@@ -312,7 +312,7 @@ def test_a_token_for_site_b_does_not_sign_in_at_site_a(
 ) -> None:
     jwt_configure(site)
     jwt_configure(other_site, public_key=public_pem(keyring.other_rsa))
-    AgentFactory(site=other_site, email=jwt_agent.email)
+    AgentFactory.create(site=other_site, email=jwt_agent.email)
     token_b = jwt_factory(other_site, key=keyring.other_rsa, email=jwt_agent.email)
 
     response = client.get(callback_url(site), {"jwt": token_b})

@@ -41,10 +41,11 @@ def test_other_origins_are_refused(site: Site, target: str) -> None:
 def test_another_sites_origin_is_refused(site: Site, other_site: Site) -> None:
     other_site.allowed_origins = "https://other.example"
     other_site.save()
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         redirect_target_check(
             RequestFactory().get("/"), site=site, target="https://other.example/", default="/"
         )
+    assert refused.value.reason == RefusalReason.UNSAFE_REDIRECT
 
 
 def test_empty_target_gives_the_default(site: Site) -> None:

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.contrib.sessions.models import Session
+from django.template.response import TemplateResponse
 
 from campaigns.models import Visitor
 from sso_site.signin.keys import session_key_for
@@ -54,7 +55,7 @@ def test_sign_in_records_success_and_applies_site_lifetime(agent: Agent) -> None
 
 
 def test_sign_in_as_someone_else_flushes_the_previous_session(agent: Agent) -> None:
-    colleague = AgentFactory(site=agent.site)
+    colleague = AgentFactory.create(site=agent.site)
     request = session_request()
     sign_in(request, identity=identity_for(agent))
     request.session["draft"] = "of the first agent"
@@ -102,6 +103,7 @@ def test_refused_sign_in_creates_no_session_and_records_its_reason(
     response = render_refusal(request, refused.value)
 
     assert refused.value.reason == reason
+    assert isinstance(response, TemplateResponse)
     assert response.status_code == 403
     assert f'id="reason-code">{reason}<' in response.rendered_content
     assert request.session.session_key is None
@@ -118,8 +120,10 @@ def test_refusal_of_a_signed_in_session_leaves_it_unchanged(agent: Agent) -> Non
     request.session.save()
     key, data = request.session.session_key, dict(request.session.items())
 
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(request, identity=identity_for(agent, subject="nobody@a.example"))
+
+    assert refused.value.reason == RefusalReason.UNKNOWN_AGENT
 
     assert request.session.session_key == key
     assert dict(request.session.items()) == data
@@ -171,8 +175,9 @@ def test_sign_out_flushes_the_session_and_is_audited(agent: Agent) -> None:
 
 def test_just_in_time_creation_makes_an_agent_only_when_asked(site: Site) -> None:
     identity = identity_for(AgentFactory.build(site=site, email="new@a.example"))
-    with pytest.raises(SignInRefused):
+    with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=identity)
+    assert refused.value.reason == RefusalReason.UNKNOWN_AGENT
 
     jit = identity_for(
         AgentFactory.build(site=site, email="new@a.example"),

@@ -11,21 +11,21 @@ from tests.factories import AgentFactory
 
 
 def test_agent_emails_are_unique_per_site_ignoring_case(site: Site) -> None:
-    AgentFactory(site=site, email="Same@Example.com")
+    AgentFactory.create(site=site, email="Same@Example.com")
     with pytest.raises(IntegrityError), transaction.atomic():
-        AgentFactory(site=site, email="same@example.COM")
+        AgentFactory.create(site=site, email="same@example.COM")
 
 
 def test_agent_emails_may_repeat_across_sites(site: Site, other_site: Site) -> None:
-    a = AgentFactory(site=site, email="same@example.com")
-    b = AgentFactory(site=other_site, email="same@example.com")
+    a = AgentFactory.create(site=site, email="same@example.com")
+    b = AgentFactory.create(site=other_site, email="same@example.com")
     assert a.pk != b.pk
     assert list(Agent.objects.for_site(site)) == [a]
     assert list(Agent.objects.for_site(other_site)) == [b]
 
 
 def test_duplicate_email_is_a_validation_error_in_forms(site: Site) -> None:
-    AgentFactory(site=site, email="dup@example.com")
+    AgentFactory.create(site=site, email="dup@example.com")
     with pytest.raises(ValidationError) as error:
         Agent(site=site, email="DUP@example.com").full_clean()
     assert "already has an agent with this email" in str(error.value)

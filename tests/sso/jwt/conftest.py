@@ -19,9 +19,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from django.core.cache import cache
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from django.test import Client
 
+from sso.jwt.keys import jwks_forget
 from sso.jwt.models import JwtSettings
 from sso.secret_store import secret_encrypt, secret_fingerprint
 from sso_site.signin.keys import session_key_for
@@ -53,12 +55,12 @@ class Keyring:
     """Keys of one test session: the site's, a rotated one, and strangers'."""
 
     secret: str
-    rsa: rsa.RSAPrivateKey
-    rsa_next: rsa.RSAPrivateKey
-    ec: ec.EllipticCurvePrivateKey
-    ec_next: ec.EllipticCurvePrivateKey
+    rsa: RSAPrivateKey  # (the field names shadow the modules in the class body)
+    rsa_next: RSAPrivateKey
+    ec: EllipticCurvePrivateKey
+    ec_next: EllipticCurvePrivateKey
     other_secret: str
-    other_rsa: rsa.RSAPrivateKey
+    other_rsa: RSAPrivateKey
 
     def signing_key(self, alg: str) -> Any:
         return {"HS256": self.secret.encode(), "RS256": self.rsa, "ES256": self.ec}[alg]
@@ -147,7 +149,7 @@ def jwt_factory(keyring: Keyring) -> JwtFactory:
 @pytest.fixture
 def jwt_agent(site: Site) -> Agent:
     """The agent that ``jwt_factory``'s default email names at ``site``."""
-    return AgentFactory(site=site, email=f"alice@{site.site_id}.example")
+    return AgentFactory.create(site=site, email=f"alice@{site.site_id}.example")
 
 
 def callback_url(site: Site) -> str:
@@ -219,6 +221,10 @@ class JwksServer:
 
 @pytest.fixture
 def jwks_server() -> Iterator[JwksServer]:
-    cache.clear()  # this test run's own Redis database
+    # Only this URL's keys: the Redis database is shared with the Celery
+    # broker and other tests, so it is never flushed. (A port may be reused
+    # by a later server, hence before and after.)
     with JwksServer() as server:
+        jwks_forget(server.url)
         yield server
+        jwks_forget(server.url)

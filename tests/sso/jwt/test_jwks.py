@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from sso.jwt.keys import _address_problem, _cache_key
+from sso.jwt.keys import _cache_key, jwks_problem
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
@@ -166,7 +166,8 @@ def test_last_jwks_keeps_serving_while_the_server_is_down(
 )
 def test_jwks_url_on_an_internal_address_is_not_fetched(settings: Any, url: str) -> None:
     settings.SSO_JWKS_ALLOW_PRIVATE = False
-    assert _address_problem(url) == "host resolves to a non-public address"
+    problem = jwks_problem(url, "RS256")
+    assert problem == "The JWKS could not be fetched: the host resolves to a non-public address."
 
 
 def test_the_local_server_itself_is_refused_without_the_test_allowance(

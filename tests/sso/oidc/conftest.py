@@ -41,7 +41,7 @@ def redirect_uri(site: Site, host: str = "http://testserver") -> str:
 
 @pytest.fixture
 def oidc_agent(site: Site) -> Agent:
-    return AgentFactory(site=site, email="olivia@a.example")
+    return AgentFactory.create(site=site, email="olivia@a.example")
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ class OpenIDProvider:
         return self.clients[client_id]
 
     def jwks(self) -> dict[str, Any]:
-        return KeySet(list(self.keys)).as_dict(private=False)
+        return dict(KeySet(list(self.keys)).as_dict(private=False))
 
     def _authorization_server(self) -> AuthorizationServer:
         provider = self
@@ -261,7 +261,7 @@ class OpenIDProvider:
                 return True
 
             def resolve_client_public_key(self, client: Client) -> KeySet:
-                return KeySet.import_key_set(client.public_jwks or {"keys": []})
+                return KeySet.import_key_set(client.public_jwks or {"keys": []})  # type: ignore[arg-type]
 
         server = Server()
         server.register_token_generator(

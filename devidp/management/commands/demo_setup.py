@@ -1,4 +1,9 @@
-"""Create (idempotently) the demo sites, agents, campaigns and accounts."""
+"""Create (idempotently) the demo sites, agents, campaigns and accounts.
+
+It lives in ``devidp``, the top layer, because demo data spans every app
+(sites, campaigns, mappings, the protocol demos); ``devidp`` is installed
+with the demo settings only.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
+from devidp import chat_demo, demo_jwt, demo_saml
 from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
@@ -67,8 +73,6 @@ class Command(BaseCommand):
         operator_grant(site=sites[10001], user=operator)
         extra_lines: list[str] = []
         # Protocol demos add themselves here: each returns lines to print.
-        from devidp import chat_demo, demo_jwt, demo_saml  # installed only with SSO_DEMO
-
         extra_lines += demo_jwt.configure(base_url=base_url)
         extra_lines += demo_saml.configure(base_url=base_url)
         extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
