@@ -20,6 +20,7 @@ from sso.oidc.provider import provider_get
 from sso.oidc.tokens import id_token_verify
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
+from tenants.identity_keys import email_subject
 from tenants.models import Audience, Protocol, Site
 
 PENDING_KEY = "_sso_oidc_pending"
@@ -136,13 +137,16 @@ def oidc_identity(request: HttpRequest, *, site: Site) -> tuple[VerifiedIdentity
 
 def _subject(claims: dict[str, Any], *, config: OidcSettings) -> str:
     value = claims.get(config.identity_claim)
-    if not isinstance(value, str) or not value.strip() or len(value) > 254:
+    # The same reading of an email claim as the JWT and SAML adapters: a
+    # valid address, or a look-alike the session layer refuses by name.
+    subject = email_subject(value) if isinstance(value, str) and len(value) <= 254 else ""
+    if not subject:
         raise SignInRefused(RefusalReason.OIDC_NO_IDENTITY)
     # An email the provider says it has not verified proves nothing about
     # who holds it (OIDC Core 5.1); absent, the provider vouches by policy.
-    if config.identity_claim == "email" and claims.get("email_verified", True) is not True:
-        raise SignInRefused(RefusalReason.OIDC_EMAIL_UNVERIFIED, subject=value.strip())
-    return value.strip()
+    if claims.get("email_verified", True) is not True and config.identity_claim == "email":
+        raise SignInRefused(RefusalReason.OIDC_EMAIL_UNVERIFIED, subject=subject)
+    return subject
 
 
 def _mfa_check(claims: dict[str, Any], *, config: OidcSettings, subject: str) -> None:

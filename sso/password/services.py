@@ -25,8 +25,9 @@ from sso.password.models import AgentCredential, BreakGlassUse
 from sso.secret_store import secret_decrypt, secret_encrypt
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
+from tenants.identity_keys import email_key_or_none
 from tenants.models import Agent, Audience, Protocol, Site
-from tenants.selectors import agent_get_by_email
+from tenants.selectors import agent_get_by_key
 from tenants.services import token_consume
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ def credential_set(*, site: Site, agent: Agent, password: str, break_glass: bool
 
 
 def _failure_key(site: Site, email: str) -> str:
-    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    # Failures count per identity key, so spellings of one address share them.
+    account = email_key_or_none(email) or email.strip().lower()
+    digest = hashlib.sha256(account.encode()).hexdigest()[:32]
     return f"sso:password:failures:{site.pk}:{digest}"
 
 
@@ -84,7 +87,8 @@ def password_identity(
     email = email.strip()
     if _failure_count(_failure_key(site, email)) >= settings.SSO_PASSWORD_MAX_FAILURES:
         raise SignInRefused(RefusalReason.PASSWORD_LOCKED, subject=email[:254])
-    agent = agent_get_by_email(site=site, email=email) if email else None
+    key = email_key_or_none(email)
+    agent = agent_get_by_key(site=site, key=key) if key else None
     credential = AgentCredential.objects.filter(site=site, agent=agent).first() if agent else None
     stored = credential.password_hash if credential is not None else _DUMMY_HASH
     if not check_password(password, stored) or credential is None or agent is None:

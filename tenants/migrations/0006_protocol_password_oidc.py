@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0004_protocol_without_password'),
+        ('tenants', '0005_agent_email_key'),
     ]
 
     operations = [
