@@ -30,6 +30,7 @@ from django.shortcuts import render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from joserfc.jwk import KeySet, RSAKey
 
 from devidp.jwt_login import demo_private_key, key_dir
@@ -258,9 +259,13 @@ def _site_id_of(redirect_uri: str) -> int | None:
 
 
 @csrf_exempt
+@require_POST
 def token(request: HttpRequest) -> HttpResponse:
     IdToken.issuer = issuer_for(request)
-    response: HttpResponse = server.create_token_response(request)
+    try:
+        response: HttpResponse = server.create_token_response(request)
+    except OAuth2Error as error:  # e.g. plain http to a host that is not loopback
+        return JsonResponse({"error": error.error}, status=400)
     return response
 
 
