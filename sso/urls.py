@@ -8,6 +8,7 @@ from sso import views, visitor
 from sso.jwt import views as jwt_views
 from sso.oidc import views as oidc_views
 from sso.password import views as password_views
+from sso.saml import slo as saml_slo
 from sso.saml import views as saml_views
 
 app_name = "sso"
@@ -21,7 +22,7 @@ urlpatterns = [
         saml_views.AgentMetadataView.as_view(),
         name="agent-saml-metadata",
     ),
-    path("<int:site_id>/agent/saml/sls/", saml_views.AgentSlsView.as_view(), name="agent-saml-sls"),
+    path("<int:site_id>/agent/saml/sls/", saml_slo.AgentSlsView.as_view(), name="agent-saml-sls"),
     path(
         "<int:site_id>/agent/oidc/callback/",
         oidc_views.agent_oidc_callback,
@@ -43,7 +44,7 @@ urlpatterns = [
     ),
     path(
         "<int:site_id>/visitor/saml/sls/",
-        saml_views.VisitorSlsView.as_view(),
+        saml_slo.VisitorSlsView.as_view(),
         name="visitor-saml-sls",
     ),
 ]

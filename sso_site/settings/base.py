@@ -19,6 +19,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from sso_site.logfilters import library_logger_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -196,6 +198,10 @@ SSO_OIDC_ALLOW_PRIVATE = False
 SSO_PASSWORD_MAX_FAILURES = 5
 SSO_PASSWORD_LOCKOUT_SECONDS = 900
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
+# Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
+# (the clock leeway comes on top). An IdP session older than this must
+# re-authenticate (ForceAuthn) or the site's operator raises this.
+SSO_SAML_MAX_AUTHN_AGE = int(os.environ.get("SSO_SAML_MAX_AUTHN_AGE", "300"))
 
 LOGGING = {
     "version": 1,
@@ -204,7 +210,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pysaml2 logs every XSD it reads, and every NameID (an email), at INFO.
-    "loggers": {"xmlschema": {"level": "WARNING"}, "saml2": {"level": "WARNING"}},
+    "loggers": {
+        "xmlschema": {"level": "WARNING"},
+        # Every module logger of pysaml2 and djangosaml2: no DEBUG, and no
+        # message text, arguments or traceback that may hold personal data.
+        **{name: {"filters": ["saml_library"]} for name in library_logger_names()},
+        "saml2": {"level": "WARNING", "filters": ["saml_library"]},
+    },
+    "filters": {"saml_library": {"()": "sso_site.logfilters.LibraryLogRedactor"}},
 }
 
 # pysaml2 imports a cipher mode that cryptography has moved; nothing of ours
