@@ -18,18 +18,14 @@ USER_AGENT_MAX = 300
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's IP address: REMOTE_ADDR, or, when that is a proxy
-    listed in ``SSO_TRUSTED_PROXIES``, the address that proxy saw.
+    """Return the client's IP address as the server saw it.
 
-    X-Forwarded-For is read only from a trusted proxy, right to left, and
-    only as far as the chain stays among trusted proxies: the first address
-    that is not one of them is the client. Anything a client writes itself
-    further left is never reached, so it cannot choose its own address.
+    Behind a proxy, ``sso_site.client_address`` has already put the client's
+    address into REMOTE_ADDR (from ``SSO_CLIENT_IP_HEADER``, or from
+    X-Forwarded-For of a peer in ``SSO_TRUSTED_PROXIES``); a header a client
+    sets itself is never read here.
     """
-    from tenants.network import forwarded_client
-
-    remote = request.META.get("REMOTE_ADDR") or None
-    return forwarded_client(remote, request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _printable(value: Any) -> Any:

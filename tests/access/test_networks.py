@@ -8,10 +8,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client, RequestFactory, override_settings
 
 from access.models import AccessPolicy
 from sso.oidc.models import OidcSettings
+from sso_site.client_address import ClientAddressMiddleware
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
@@ -24,7 +26,9 @@ OFFICE = "203.0.113.0/24"
 
 
 def _ip(remote: str, forwarded: str = "") -> str | None:
+    """Return the client address the request middleware settles on."""
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    ClientAddressMiddleware(lambda request: HttpResponse())(request)
     return client_ip(request)
 
 

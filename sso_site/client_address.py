@@ -1,0 +1,42 @@
+"""Behind ``make serve``'s nginx, the client's address is in ``X-Real-IP``
+(nginx overwrites whatever the client sent). With ``SSO_CLIENT_IP_HEADER``
+set (``HTTP_X_REAL_IP``), this middleware puts it into ``REMOTE_ADDR``, so
+the audit log and the rate limits see the client, not the proxy. Set it only
+when the app is reachable through that proxy alone.
+
+Otherwise, with ``SSO_TRUSTED_PROXIES`` (networks of your own proxies), a
+peer in those networks may name the client in X-Forwarded-For: the chain is
+read right to left and the first address that is not a trusted proxy is the
+client (``tenants.network.forwarded_client``); a client's own header is
+never believed. Either way every reader (audit log, rate limits, the agent
+network allow-lists) sees the one address, in ``REMOTE_ADDR``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from tenants.network import forwarded_client, trusted_proxies
+
+
+class ClientAddressMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.header: str = getattr(settings, "SSO_CLIENT_IP_HEADER", "") or ""
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self.header:
+            value = str(request.META.get(self.header, "")).strip()
+            with contextlib.suppress(ValueError):  # not an address: keep the peer's
+                request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(value))
+        elif trusted_proxies():
+            remote = request.META.get("REMOTE_ADDR") or None
+            client = forwarded_client(remote, str(request.META.get("HTTP_X_FORWARDED_FOR", "")))
+            if client is not None:
+                request.META["REMOTE_ADDR"] = client
+        return self.get_response(request)
