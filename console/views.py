@@ -13,8 +13,8 @@ from django.views.decorators.http import require_POST
 
 from chats.selectors import chats_open
 from console.forms import SiteIdForm
+from sso.starters import sign_in_logout
 from sso_site.signin.decorators import agent_required
-from sso_site.signin.hooks import LOGOUT_HANDLERS
 from sso_site.signin.requests import AgentRequest
 from sso_site.signin.session import sign_out
 from tenants.inputs import InputError, ascii_int
@@ -70,10 +70,9 @@ def agent_logout(request: HttpRequest) -> HttpResponse:
     """
     site = sign_out(request, audience=Audience.AGENT)
     if site is not None:
-        for handler in LOGOUT_HANDLERS:
-            response = handler(request, site, Audience.AGENT)
-            if response is not None:
-                return response
+        response = sign_in_logout(request, site=site, audience=Audience.AGENT)
+        if response is not None:
+            return response
     return HttpResponseRedirect(reverse("agent-login"))
 
 

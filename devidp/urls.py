@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from devidp import chat_demo, jwt_login, views
+from devidp import chat_demo, jwt_login, oidc_provider, views
 
 app_name = "devidp"
 
@@ -16,4 +16,13 @@ urlpatterns: list[URLPattern] = [
     path("slo/", views.idp_slo, name="slo"),
     path("visitor/login/", chat_demo.visitor_login, name="visitor-login"),
     path("shop/", chat_demo.shop, name="shop"),
+    path(
+        "oidc/.well-known/openid-configuration",
+        oidc_provider.discovery,
+        name="oidc-discovery",
+    ),
+    path("oidc/jwks/", oidc_provider.jwks, name="oidc-jwks"),
+    path("oidc/authorize/", oidc_provider.authorize, name="oidc-authorize"),
+    path("oidc/token/", oidc_provider.token, name="oidc-token"),
+    path("oidc/logout/", oidc_provider.logout, name="oidc-logout"),
 ]

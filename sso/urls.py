@@ -6,6 +6,8 @@ from django.urls import path
 
 from sso import views, visitor
 from sso.jwt import views as jwt_views
+from sso.oidc import views as oidc_views
+from sso.password import views as password_views
 from sso.saml import slo as saml_slo
 from sso.saml import views as saml_views
 
@@ -21,6 +23,13 @@ urlpatterns = [
         name="agent-saml-metadata",
     ),
     path("<int:site_id>/agent/saml/sls/", saml_slo.AgentSlsView.as_view(), name="agent-saml-sls"),
+    path(
+        "<int:site_id>/agent/oidc/callback/",
+        oidc_views.agent_oidc_callback,
+        name="agent-oidc-callback",
+    ),
+    path("<int:site_id>/agent/oidc/jwks/", oidc_views.agent_oidc_jwks, name="agent-oidc-jwks"),
+    path("<int:site_id>/agent/password/", password_views.agent_password, name="agent-password"),
     path("<int:site_id>/visitor/login/", visitor.visitor_login_start, name="visitor-login"),
     path("<int:site_id>/visitor/jwt/", visitor.visitor_jwt_callback, name="visitor-jwt"),
     path(

@@ -26,7 +26,7 @@ from campaigns.selectors import campaign_get_active
 from chats.services import visitor_handoff_mint
 from sso.jwt.flows import RETURN_TO, jwt_identity, url_with_params
 from sso.jwt.selectors import jwt_settings_get_enabled
-from sso.starters import STARTERS
+from sso.starters import sign_in_start
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.inputs import ascii_int_or
@@ -85,10 +85,9 @@ def visitor_login_start(request: HttpRequest, site_id: int) -> HttpResponse:
             callback = url_with_params(callback, campaign=str(campaign.pk))
             target = url_with_params(config.login_url, **{RETURN_TO: callback})
             return _with_headers(HttpResponseRedirect(target))
-        for starter in STARTERS:
-            response = starter(request, site, Audience.VISITOR, return_to)
-            if response is not None:
-                return _with_headers(response)
+        response = sign_in_start(request, site=site, audience=Audience.VISITOR, return_to=return_to)
+        if response is not None:
+            return _with_headers(response)
         raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
     except SignInRefused as refusal:
         return _with_headers(render_refusal(request, refusal, site=site, audience=Audience.VISITOR))

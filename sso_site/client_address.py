@@ -3,6 +3,13 @@
 set (``HTTP_X_REAL_IP``), this middleware puts it into ``REMOTE_ADDR``, so
 the audit log and the rate limits see the client, not the proxy. Set it only
 when the app is reachable through that proxy alone.
+
+Otherwise, with ``SSO_TRUSTED_PROXIES`` (networks of your own proxies), a
+peer in those networks may name the client in X-Forwarded-For: the chain is
+read right to left and the first address that is not a trusted proxy is the
+client (``tenants.network.forwarded_client``); a client's own header is
+never believed. Either way every reader (audit log, rate limits, the agent
+network allow-lists) sees the one address, in ``REMOTE_ADDR``.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+
+from tenants.network import forwarded_client, trusted_proxies
 
 
 class ClientAddressMiddleware:
@@ -25,4 +34,9 @@ class ClientAddressMiddleware:
             value = str(request.META.get(self.header, "")).strip()
             with contextlib.suppress(ValueError):  # not an address: keep the peer's
                 request.META["REMOTE_ADDR"] = str(ipaddress.ip_address(value))
+        elif trusted_proxies():
+            remote = request.META.get("REMOTE_ADDR") or None
+            client = forwarded_client(remote, str(request.META.get("HTTP_X_FORWARDED_FOR", "")))
+            if client is not None:
+                request.META["REMOTE_ADDR"] = client
         return self.get_response(request)

@@ -63,6 +63,11 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "sso:agent-login": _SIGNIN,
     "sso:agent-jwt": _SIGNIN,
     "sso:agent-saml-acs": _SIGNIN,
+    "sso:agent-oidc-callback": _SIGNIN,
+    "sso:agent-password": (
+        Rule("signin_ip", "ip", "POST"),
+        Rule("signin_site", _site_key, "POST"),
+    ),
     "sso:visitor-login": _SIGNIN,
     "sso:visitor-jwt": _SIGNIN,
     "sso:visitor-saml-acs": _SIGNIN,

@@ -255,6 +255,8 @@ class Audience(models.TextChoices):
 class Protocol(models.TextChoices):
     SAML = "saml", "SAML 2.0"
     JWT = "jwt", "JWT"
+    PASSWORD = "password", "Password"
+    OIDC = "oidc", "OpenID Connect"
 
 
 class LoginEvent(models.Model):

@@ -20,9 +20,10 @@ USER_AGENT_MAX = 300
 def client_ip(request: HttpRequest) -> str | None:
     """Return the client's IP address as the server saw it.
 
-    Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn's
-    ``--forwarded-allow-ips``); a client-supplied X-Forwarded-For is not
-    trusted here, because it would let anyone write any address in the log.
+    Behind a proxy, ``sso_site.client_address`` has already put the client's
+    address into REMOTE_ADDR (from ``SSO_CLIENT_IP_HEADER``, or from
+    X-Forwarded-For of a peer in ``SSO_TRUSTED_PROXIES``); a header a client
+    sets itself is never read here.
     """
     return request.META.get("REMOTE_ADDR") or None
 

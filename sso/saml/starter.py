@@ -1,7 +1,6 @@
 """Start and end a site's SAML sign-in: the AuthnRequest and single logout.
 
-Registered in ``sso.starters.STARTERS`` and ``sso_site.signin.hooks`` by
-``SamlConfig.ready()``.
+Listed in the registry of sign-in methods, ``sso.starters.METHODS``.
 """
 
 from __future__ import annotations

@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "djangosaml2",
     "sso.saml",
     "api",
+    "access",
+    "sso.oidc",
+    "sso.password",
 ]
 
 MIDDLEWARE = [
@@ -231,6 +234,23 @@ SSO_JWKS_ALLOW_PRIVATE = False
 SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
 # Let operators' IdP metadata URLs point at private networks (off: SSRF).
 SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
+# Proxies (networks, comma-separated) whose X-Forwarded-For names the client;
+# empty: REMOTE_ADDR is the client. List only your own load balancers.
+SSO_TRUSTED_PROXIES = env_list("SSO_TRUSTED_PROXIES")
+# OpenID Connect: discovery and JWKS documents cached, fetch timeout, least
+# interval between JWKS refetches on an unknown kid, clock leeway, and the
+# longest a sign-in may take between start and callback.
+SSO_OIDC_DISCOVERY_CACHE_SECONDS = 3600
+SSO_OIDC_JWKS_CACHE_SECONDS = 900
+SSO_OIDC_JWKS_REFETCH_SECONDS = 60
+SSO_OIDC_TIMEOUT_SECONDS = 5.0
+SSO_OIDC_LEEWAY_SECONDS = 60
+SSO_OIDC_FLOW_SECONDS = 600
+SSO_OIDC_ALLOW_HTTP = False
+SSO_OIDC_ALLOW_PRIVATE = False
+# Password / break-glass sign-in: failures per agent before a lockout, and its length.
+SSO_PASSWORD_MAX_FAILURES = 5
+SSO_PASSWORD_LOCKOUT_SECONDS = 900
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 # Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
 # (the clock leeway comes on top). An IdP session older than this must

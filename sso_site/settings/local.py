@@ -10,3 +10,4 @@ SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"
 SSO_DEMO = True
 INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
 SSO_JWKS_ALLOW_HTTP = SSO_JWKS_ALLOW_PRIVATE = True  # JWKS from a local server
+SSO_OIDC_ALLOW_HTTP = SSO_OIDC_ALLOW_PRIVATE = True  # an OpenID provider on this machine

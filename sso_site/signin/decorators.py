@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from access.selectors import agent_network_allowed
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from tenants.models import Audience
+from tenants.services import client_ip
 
 View = Callable[..., HttpResponse]
 
@@ -38,6 +40,16 @@ def agent_required(view: View) -> View:
                 audience=Audience.AGENT,
                 subject=agent.email,
                 detail={"requested_site_id": requested},
+            )
+            return render_refusal(request, refusal)
+        if not agent_network_allowed(site=agent.site, address=client_ip(request)):
+            # The site's network allow-list holds for every console request,
+            # not only at sign-in: a session carried elsewhere stops working.
+            refusal = SignInRefused(
+                RefusalReason.IP_NOT_ALLOWED,
+                site=agent.site,
+                audience=Audience.AGENT,
+                subject=agent.email,
             )
             return render_refusal(request, refusal)
         return view(request, *args, **kwargs)

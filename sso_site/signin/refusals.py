@@ -106,6 +106,28 @@ class RefusalReason(StrEnum):
     SAML_LOGOUT_UNSOLICITED = "saml_logout_unsolicited"
     # Too many attempts (sso_site.ratelimit): HTTP 429 with Retry-After.
     RATE_LIMITED = "rate_limited"
+    # OpenID Connect, and the access policy (networks, password, break-glass).
+    OIDC_PROVIDER_ERROR = "oidc_provider_error"
+    OIDC_STATE_MISMATCH = "oidc_state_mismatch"
+    OIDC_CODE_REJECTED = "oidc_code_rejected"
+    OIDC_PROVIDER_UNAVAILABLE = "oidc_provider_unavailable"
+    OIDC_MALFORMED = "oidc_malformed"
+    OIDC_BAD_ALGORITHM = "oidc_bad_algorithm"
+    OIDC_UNKNOWN_KEY = "oidc_unknown_key"
+    OIDC_BAD_SIGNATURE = "oidc_bad_signature"
+    OIDC_WRONG_ISSUER = "oidc_wrong_issuer"
+    OIDC_WRONG_AUDIENCE = "oidc_wrong_audience"
+    OIDC_WRONG_AZP = "oidc_wrong_azp"
+    OIDC_EXPIRED = "oidc_expired"
+    OIDC_BAD_IAT = "oidc_bad_iat"
+    OIDC_NONCE_MISMATCH = "oidc_nonce_mismatch"
+    OIDC_NO_IDENTITY = "oidc_no_identity"
+    OIDC_EMAIL_UNVERIFIED = "oidc_email_unverified"
+    IP_NOT_ALLOWED = "ip_not_allowed"
+    SSO_REQUIRED = "sso_required"
+    PASSWORD_INVALID = "password_invalid"  # noqa: S105 (a reason code)
+    TOTP_INVALID = "totp_invalid"
+    PASSWORD_LOCKED = "password_locked"  # noqa: S105 (a reason code)
 
     @property
     def message(self) -> str:
@@ -137,6 +159,7 @@ _BAD_INPUT = {
     RefusalReason.BODY_TOO_LARGE,
     RefusalReason.JSON_TOO_DEEP,
     RefusalReason.UNREADABLE_BODY,
+    RefusalReason.OIDC_MALFORMED,
 }
 
 _STATUS = {
@@ -145,6 +168,7 @@ _STATUS = {
     RefusalReason.NO_CHAT: 409,
     RefusalReason.NOT_A_GUEST: 409,
     RefusalReason.ANOTHER_VISITOR: 409,
+    RefusalReason.PASSWORD_LOCKED: 429,
 }
 
 _MESSAGES: dict[RefusalReason, str] = {
@@ -223,6 +247,27 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.SAML_LOGOUT_WRONG_SESSION: "The sign-out request names another session.",
     RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is for no sign-out started here.",
     RefusalReason.RATE_LIMITED: "Too many attempts. Please wait a moment and try again.",
+    RefusalReason.OIDC_PROVIDER_ERROR: "The identity provider refused the sign-in.",
+    RefusalReason.OIDC_STATE_MISMATCH: "This answer is not for a sign-in started in this browser.",
+    RefusalReason.OIDC_CODE_REJECTED: "The identity provider did not accept the sign-in code.",
+    RefusalReason.OIDC_PROVIDER_UNAVAILABLE: "The identity provider could not be reached.",
+    RefusalReason.OIDC_MALFORMED: "The identity provider's answer could not be read.",
+    RefusalReason.OIDC_BAD_ALGORITHM: "The ID token uses an algorithm this site refuses.",
+    RefusalReason.OIDC_UNKNOWN_KEY: "The ID token was signed with an unknown key.",
+    RefusalReason.OIDC_BAD_SIGNATURE: "The ID token's signature is not valid.",
+    RefusalReason.OIDC_WRONG_ISSUER: "The ID token comes from an untrusted issuer.",
+    RefusalReason.OIDC_WRONG_AUDIENCE: "The ID token was meant for another service.",
+    RefusalReason.OIDC_WRONG_AZP: "The ID token was issued to another client.",
+    RefusalReason.OIDC_EXPIRED: "The ID token has expired.",
+    RefusalReason.OIDC_BAD_IAT: "The ID token's issue time is not acceptable.",
+    RefusalReason.OIDC_NONCE_MISMATCH: "The ID token is not for the sign-in started here.",
+    RefusalReason.OIDC_NO_IDENTITY: "The identity provider did not send the expected identity.",
+    RefusalReason.OIDC_EMAIL_UNVERIFIED: "The identity provider has not verified this email.",
+    RefusalReason.IP_NOT_ALLOWED: "This site does not accept agents from your network.",
+    RefusalReason.SSO_REQUIRED: "This site requires single sign-on for your account.",
+    RefusalReason.PASSWORD_INVALID: "The email or password is not correct.",
+    RefusalReason.TOTP_INVALID: "The one-time code is not correct.",
+    RefusalReason.PASSWORD_LOCKED: "Too many failed attempts; try again later.",
 }
 
 

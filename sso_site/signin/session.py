@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
+from access.selectors import agent_network_allowed
 from campaigns.models import Visitor
 from campaigns.selectors import visitor_get_by_pk
 from campaigns.services import visitor_upsert
@@ -31,7 +32,7 @@ from tenants.selectors import (
     site_is_usable,
     site_jit_domains,
 )
-from tenants.services import agent_create, audit_record
+from tenants.services import agent_create, audit_record, client_ip
 
 EXTERNAL_ID_MAX = 255
 
@@ -53,6 +54,10 @@ def sign_in(
         # NUL and other control characters never belong in an email or an
         # external ID, and PostgreSQL refuses NUL in a query parameter.
         raise _refused(RefusalReason.BAD_REQUEST, identity)
+    if identity.audience == Audience.AGENT and not agent_network_allowed(
+        site=site, address=client_ip(request)
+    ):
+        raise _refused(RefusalReason.IP_NOT_ALLOWED, identity)
     principal: Agent | Visitor
     if identity.audience == Audience.VISITOR:
         redirect_to = redirect_target_check(

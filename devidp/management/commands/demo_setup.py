@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from campaigns.models import Campaign
-from devidp import chat_demo, demo_jwt, demo_saml
+from devidp import chat_demo, demo_jwt, demo_oidc, demo_saml
 from mapping.demo import demo_mappings_ensure
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
@@ -75,6 +75,7 @@ class Command(BaseCommand):
         # Protocol demos add themselves here: each returns lines to print.
         extra_lines += demo_jwt.configure(base_url=base_url)
         extra_lines += demo_saml.configure(base_url=base_url)
+        extra_lines += demo_oidc.configure(base_url=base_url)
         extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
         self._print_welcome(base_url, extra_lines)
 
