@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from jwt.types import Options
 
-from sso.jwt.keys import JwksUnavailableError, VerificationKey, site_keys
+from sso.jwt.keys import JwksUnavailableError, VerificationKey, key_use_record, site_keys
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
@@ -138,6 +138,7 @@ def _decode(
         except jwt.PyJWTError as exc:
             error = exc
             break
+        key_use_record(config=settings, key=candidate)
         return claims
     for error_type, reason in _DECODE_ERRORS:
         if isinstance(error, error_type):

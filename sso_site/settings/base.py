@@ -19,6 +19,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from lifecycle.schedule import BEAT_SCHEDULE as LIFECYCLE_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "sso.jwt",
     "djangosaml2",
     "sso.saml",
+    "webhooks",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +158,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
     "replay-purge": {"task": "tenants.tasks.replay_purge_expired", "schedule": 600.0},
 }
+# Metadata/JWKS refresh, expiry warnings, retention, webhook sweep (in code).
+CELERY_BEAT_SCHEDULE.update(LIFECYCLE_BEAT_SCHEDULE)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -174,6 +180,19 @@ SSO_JWKS_ALLOW_PRIVATE = False
 SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
 # Let operators' IdP metadata URLs point at private networks (off: SSRF).
 SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
+# Webhooks (webhooks app): attempts before a delivery is marked failed,
+# first back-off (doubling, with jitter, capped), per-attempt timeout;
+# plain http and private addresses only for tests and demos.
+SSO_WEBHOOK_MAX_ATTEMPTS = 8
+SSO_WEBHOOK_BACKOFF_SECONDS = 30.0
+SSO_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600
+SSO_WEBHOOK_TIMEOUT_SECONDS = 10.0
+SSO_WEBHOOK_ALLOW_PRIVATE = False
+# Lifecycle (lifecycle app): expiry warning thresholds (days), default
+# retention of audit events and deliveries (days; per site in the admin).
+SSO_EXPIRY_WARNING_DAYS = (30, 7, 1)
+SSO_RETENTION_DAYS = 90
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sso-gateway@localhost")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 
 LOGGING = {

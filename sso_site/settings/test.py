@@ -38,3 +38,4 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SSO_DEMO = True
 INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
 SSO_JWKS_ALLOW_HTTP = SSO_JWKS_ALLOW_PRIVATE = True  # JWKS from a local server
+SSO_WEBHOOK_ALLOW_PRIVATE = True  # receivers are local test servers

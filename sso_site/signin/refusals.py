@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from tenants.models import Audience, LoginEvent, Protocol, Site
 from tenants.selectors import site_is_usable
 from tenants.services import audit_record
+from webhooks.services import refusal_emit
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ def render_refusal(
         subject=refusal.subject,
         detail=refusal.detail,
     )
+    refusal_emit(site=site, audience=audience, protocol=protocol, reason=refusal.reason.value)
     response = TemplateResponse(
         request,
         "sso/refused.html",

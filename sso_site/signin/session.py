@@ -28,6 +28,7 @@ from tenants.selectors import (
     site_is_usable,
 )
 from tenants.services import agent_create, audit_record
+from webhooks.services import sign_in_emit
 
 AGENT_MAPPED_FIELDS = ("name", "department", "role")
 EXTERNAL_ID_MAX = 255
@@ -69,6 +70,13 @@ def sign_in(
         outcome=LoginEvent.Outcome.SUCCESS,
         subject=identity.subject,
         detail={"reference": identity.reference} if identity.reference else None,
+    )
+    sign_in_emit(
+        site=site,
+        audience=identity.audience,
+        protocol=identity.protocol,
+        subject=identity.subject,
+        reference=identity.reference,
     )
     _session_bind(request, identity=identity, principal=principal)
     return SignInResult(principal=principal, redirect_to=redirect_to)
