@@ -9,31 +9,31 @@ from celery import shared_task
 from lifecycle import expiry, services
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task  # type: ignore[untyped-decorator]
 def saml_metadata_refresh_all() -> int:
     """Refresh every metadata URL."""
     return int(services.job_run("saml-metadata-refresh", services.metadata_refresh_all))
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task  # type: ignore[untyped-decorator]
 def jwks_refresh_all() -> int:
     """Refresh every JWKS URL."""
     return int(services.job_run("jwks-refresh", services.jwks_refresh_all))
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task  # type: ignore[untyped-decorator]
 def key_rotations_finish() -> int:
     """Retire the old keys of rotations whose window is over."""
     return int(services.job_run("key-rotation-finish", services.key_rotations_finish))
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task  # type: ignore[untyped-decorator]
 def expiry_warnings_send() -> int:
     """Send the 30/7/1-day expiry warnings."""
     return int(services.job_run("expiry-warnings", expiry.expiry_warnings_send))
 
 
-@shared_task(ignore_result=True)  # type: ignore[untyped-decorator]
+@shared_task  # type: ignore[untyped-decorator]
 def retention_purge() -> Any:
     """Delete expired and past-retention rows."""
     return services.job_run("retention-purge", services.retention_purge)
