@@ -19,7 +19,7 @@ from lifecycle.metadata_checks import cert_info, metadata_signature_check, metad
 from lifecycle.models import JobRun, JwksRefresh, MetadataRefresh, SiteRetention
 from sso.jwt.keys import JwksUnavailableError, jwks_refresh
 from sso.jwt.models import Algorithm, JwtSettings
-from sso.saml.metadata import idp_metadata_parse
+from sso.saml.metadata import idp_metadata_fetch, idp_metadata_parse
 from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_prepare
 from sso.secret_store import secret_encrypt, secret_fingerprint, secret_generate
@@ -61,13 +61,15 @@ def metadata_refresh(*, saml_settings: SamlSettings) -> MetadataRefresh:
     state.last_attempt_at = now
     fresh = SamlSettings.objects.select_related("site").get(pk=saml_settings.pk)
     try:
-        # The one derivation path of SAML settings: fetch through the
-        # outbound guard, parse, derive what the SP configuration reads.
-        saml_settings_prepare(fresh)
-        xml = fresh.metadata_xml
+        xml = idp_metadata_fetch(saml_settings.metadata_url)  # through the outbound guard
         if state.metadata_signing_cert.strip():
             metadata_signature_check(xml, certificate=state.metadata_signing_cert)
         valid_until = metadata_valid_until(xml, now=now)
+        # The one derivation path of SAML settings, on what was just
+        # fetched (as pasted XML: no second fetch); only the metadata
+        # fields are saved below, so the row stays a URL source.
+        fresh.source, fresh.metadata_xml = SamlSettings.Source.XML, xml
+        saml_settings_prepare(fresh)
         if fresh.idp_entity_id != saml_settings.idp_entity_id:
             raise ValidationError("The metadata names another IdP entity ID; apply it by hand.")
         certificates = [cert_info(c).as_json() for c in idp_metadata_parse(xml).certificates]
