@@ -100,7 +100,8 @@ def test_certificate_seven_days_from_expiry_warns_by_admin_email_and_event(
     assert expiry_warnings_send.delay().get(timeout=30) == 1
 
     warning = ExpiryWarning.objects.get()
-    assert warning.threshold_days == 7 and warning.subject.startswith("IdP signing certificate")
+    assert warning.threshold_days == 7
+    assert warning.subject.startswith("IdP signing certificate")
     [(recipients, content)] = smtp.messages
     assert recipients == ["ops@a.example"]
     message = email.message_from_string(content, policy=email.policy.default)
@@ -122,7 +123,9 @@ def test_retention_removes_expired_and_old_rows_only(site: Site, other_site: Sit
     old_a = LoginEventFactory.create(site=site)
     old_b = LoginEventFactory.create(site=other_site)
     recent = LoginEventFactory.create(site=site)
-    LoginEvent.objects.filter(pk__in=[old_a.pk, old_b.pk]).update(created_at=now - timedelta(days=40))
+    LoginEvent.objects.filter(pk__in=[old_a.pk, old_b.pk]).update(
+        created_at=now - timedelta(days=40)
+    )
     UsedToken.objects.create(site=site, kind="jwt_jti", value="gone", expires_at=now - timedelta(1))
     UsedToken.objects.create(site=site, kind="jwt_jti", value="kept", expires_at=now + timedelta(1))
     Session.objects.create(session_key="x" * 32, session_data="", expire_date=now - timedelta(1))

@@ -76,7 +76,9 @@ def _metadata(idp: DevIdp, *certs: DevIdp, valid_until: str = "") -> str:
         certificates=[Path(c.cert_file).read_text() for c in certs],
     )
     if valid_until:
-        xml = xml.replace("<md:EntityDescriptor ", f'<md:EntityDescriptor validUntil="{valid_until}" ', 1)
+        xml = xml.replace(
+            "<md:EntityDescriptor ", f'<md:EntityDescriptor validUntil="{valid_until}" ', 1
+        )
     return xml
 
 
@@ -99,7 +101,9 @@ def _sign_in(site: Site, idp: DevIdp, signer: DevIdp) -> Any:
 
 
 @pytest.fixture
-def url_site(site: Site, agent: Agent, idps: tuple[DevIdp, DevIdp], metadata_server, settings) -> SamlSettings:
+def url_site(
+    site: Site, agent: Agent, idps: tuple[DevIdp, DevIdp], metadata_server, settings
+) -> SamlSettings:
     settings.SSO_SAML_METADATA_PRIVATE_HOSTS = True  # the server is local
     old, _ = idps
     metadata_server.publish(_metadata(old, old))
@@ -135,7 +139,8 @@ def test_a_new_certificate_is_picked_up_and_the_old_one_works_until_removed(
     assert RefusalReason.SAML_BAD_SIGNATURE.value in refused.content.decode()
     assert _sign_in(site, old, new).status_code == 302
     state = MetadataRefresh.objects.get(saml_settings=url_site)
-    assert state.last_refreshed_at is not None and state.last_error == ""
+    assert state.last_refreshed_at is not None
+    assert state.last_error == ""
     assert JobRun.objects.get(name="saml-metadata-refresh").last_result == "1"
 
 

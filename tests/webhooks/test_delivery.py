@@ -23,10 +23,11 @@ def _deliveries(status: str) -> int:
 def test_signature_verifies_with_the_sites_secret_and_fails_with_another(
     site: Site, receiver: Receiver, celery_worker: None, fast_retries: object
 ) -> None:
-    endpoint, secret = endpoint_create(site=site, url=receiver.url)
+    _endpoint, secret = endpoint_create(site=site, url=receiver.url)
     _, other_secret = endpoint_create(site=site, url=receiver.url + "/other", events=["none"])
 
     event = event_emit(site=site, kind=EventKind.AGENT_SIGNED_IN, payload={"subject": "x"})
+    assert event is not None
 
     wait_for(lambda: _deliveries("succeeded") == 1)
     [got] = receiver.received
@@ -84,6 +85,7 @@ def test_receiver_down_exhausts_retries_marks_failed_and_loses_nothing(
     endpoint, _ = endpoint_create(site=site, url=_closed_port_url())
 
     event = event_emit(site=site, kind=EventKind.AGENT_PROVISIONED, payload={"agent_id": 1})
+    assert event is not None
 
     delivery = wait_for(lambda: WebhookDelivery.objects.filter(status="failed").first(), 30)
     assert delivery.attempts == 4
@@ -104,9 +106,13 @@ def test_event_rolled_back_with_its_change_is_never_sent(
 ) -> None:
     endpoint_create(site=site, url=receiver.url)
 
-    with pytest.raises(RuntimeError), transaction.atomic():
-        event_emit(site=site, kind=EventKind.SETTINGS_CHANGED, payload={})
-        raise RuntimeError("the change failed")
+    def change_that_fails() -> None:
+        with transaction.atomic():
+            event_emit(site=site, kind=EventKind.SETTINGS_CHANGED, payload={})
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        change_that_fails()
     event_emit(site=site, kind=EventKind.SETTINGS_CHANGED, payload={"n": 2})
 
     wait_for(lambda: _deliveries("succeeded") == 1)

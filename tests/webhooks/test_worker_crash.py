@@ -54,6 +54,7 @@ def test_worker_killed_mid_delivery_redelivers(
     receiver.hang_seconds = 60.0  # the first request is held open
     endpoint_create(site=site, url=receiver.url)
     event = event_emit(site=site, kind="agent.signed_in", payload={"subject": "s"})
+    assert event is not None
 
     workers.append(_worker())
     wait_for(lambda: len(receiver.received) == 1, timeout=60)
