@@ -20,6 +20,7 @@ from lifecycle.models import (
     KeyRotation,
     MetadataRefresh,
     SiteRetention,
+    SpCertificateRenewal,
 )
 from lifecycle.services import (
     jwks_refresh_now,
@@ -27,6 +28,7 @@ from lifecycle.services import (
     key_rotation_start,
     metadata_refresh,
 )
+from lifecycle.sp_renewal import sp_renewal_start
 from sso.jwt.keys import key_use_recent
 from sso.jwt.models import JwtSettings
 from tenants.admin import SiteScopedAdmin
@@ -144,3 +146,25 @@ class JobRunAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(SpCertificateRenewal)
+class SpCertificateRenewalAdmin(SiteScopedAdmin):
+    """Adding one makes the next SP key pair and publishes its certificate."""
+
+    list_display = ("saml_settings", "switch_at", "created_at")
+    fields = ("saml_settings", "switch_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return ("saml_settings",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        saml_settings = obj.saml_settings
+        renewal = sp_renewal_start(
+            site=saml_settings.site, saml_settings=saml_settings, switch_at=obj.switch_at
+        )
+        obj.pk, obj.site_id = renewal.pk, renewal.site_id
+        messages.success(request, "The next SP certificate is now in the SP metadata.")

@@ -122,3 +122,28 @@ class KeyRotation(JwtSettings):
     class Meta:
         proxy = True
         verbose_name = "JWT key rotation"
+
+
+class SpCertificateRenewal(SiteOwned):
+    """The SP's next key pair: published in its metadata beside the current
+    certificate until ``switch_at``, then it becomes the current one.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    saml_settings = models.OneToOneField(
+        SamlSettings, on_delete=models.CASCADE, related_name="sp_renewal"
+    )
+    switch_at = models.DateTimeField(
+        "switch to the next certificate at",
+        help_text="Give the IdP time to read the new metadata first (days, not minutes).",
+    )
+    # Fernet ciphertext (sso.secret_store), as the current SP key.
+    next_private_key_encrypted = models.TextField(editable=False)
+    next_certificate = models.TextField("next SP certificate", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SP certificate renewal"
+
+    def __str__(self) -> str:
+        return f"SP certificate renewal of {self.saml_settings}"

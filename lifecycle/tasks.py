@@ -6,7 +6,7 @@ from typing import Any
 
 from celery import shared_task
 
-from lifecycle import expiry, services
+from lifecycle import expiry, services, sp_renewal
 
 
 @shared_task  # type: ignore[untyped-decorator]
@@ -23,8 +23,13 @@ def jwks_refresh_all() -> int:
 
 @shared_task  # type: ignore[untyped-decorator]
 def key_rotations_finish() -> int:
-    """Retire the old keys of rotations whose window is over."""
-    return int(services.job_run("key-rotation-finish", services.key_rotations_finish))
+    """Retire the old keys of rotations whose window is over; switch SP certificates."""
+    return int(
+        services.job_run(
+            "key-rotation-finish",
+            lambda: services.key_rotations_finish() + sp_renewal.sp_renewals_finish(),
+        )
+    )
 
 
 @shared_task  # type: ignore[untyped-decorator]
