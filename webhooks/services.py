@@ -22,6 +22,7 @@ from webhooks.models import (
     WebhookEndpoint,
     WebhookEvent,
 )
+from webhooks.selectors import endpoints_for
 from webhooks.signing import secret_new, secret_open, signature
 
 logger = logging.getLogger(__name__)
@@ -67,17 +68,15 @@ def event_emit(
     or roll back together); the deliveries are enqueued after commit. A
     site without a subscribed endpoint writes nothing.
     """
-    endpoints = [
-        e for e in WebhookEndpoint.objects.for_site(site).filter(is_active=True) if e.wants(kind)
-    ]
-    if not endpoints:
+    endpoint_pks = endpoints_for(site=site, kind=kind)
+    if not endpoint_pks:
         return None
     event = WebhookEvent.objects.create(site=site, kind=kind, payload=payload)
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         [
-            WebhookDelivery(site=site, event=event, endpoint=e, next_attempt_at=now)
-            for e in endpoints
+            WebhookDelivery(site=site, event=event, endpoint_id=pk, next_attempt_at=now)
+            for pk in endpoint_pks
         ]
     )
     for delivery in deliveries:
