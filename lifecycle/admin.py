@@ -31,7 +31,7 @@ from lifecycle.services import (
 from lifecycle.sp_renewal import sp_renewal_start
 from sso.jwt.keys import key_use_recent
 from sso.jwt.models import JwtSettings
-from tenants.admin import SiteScopedAdmin
+from tenants.admin import SITE_INLINES, SiteScopedAdmin
 
 ROTATION_OVERLAP = timedelta(days=7)
 
@@ -168,3 +168,20 @@ class SpCertificateRenewalAdmin(SiteScopedAdmin):
         )
         obj.pk, obj.site_id = renewal.pk, renewal.site_id
         messages.success(request, "The next SP certificate is now in the SP metadata.")
+
+
+class ExpiryWarningInline(admin.TabularInline):  # type: ignore[type-arg]
+    """On the site's page: what expires soon (the admin warning)."""
+
+    model = ExpiryWarning
+    extra = 0
+    can_delete = False
+    fields = ("subject", "expires_at", "threshold_days", "sent_at")
+    readonly_fields = fields
+    verbose_name_plural = "expiry warnings"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+SITE_INLINES.append(ExpiryWarningInline)
