@@ -45,6 +45,7 @@ def _wait(condition: Any, timeout: float) -> None:
 
 def main() -> None:
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sso_life_bench")
+    os.environ.setdefault("CONN_MAX_AGE", "60")  # persistent connections, as in production
     django_setup()
     from django.conf import settings
     from django.db import transaction

@@ -23,7 +23,9 @@ def webhook_deliveries_sweep() -> int:
 
 
 def _enqueue(delivery_pk: int, countdown: float) -> None:
-    webhook_deliver.apply_async((delivery_pk,), countdown=countdown or None)
+    # No publish retries: with the broker down they would hold the request
+    # that committed the event; the row is pending and the sweep sends it.
+    webhook_deliver.apply_async((delivery_pk,), countdown=countdown or None, retry=False)
 
 
 def register() -> None:
