@@ -4,18 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tenants.admin import SiteScopedAdmin
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.models import EventKind, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import delivery_resend, endpoint_secret_rotate
 from webhooks.signing import secret_new
 
 
+class WebhookEndpointForm(forms.ModelForm):  # type: ignore[type-arg]
+    events = forms.MultipleChoiceField(
+        choices=EventKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ("site", "url", "events", "is_active")
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SiteScopedAdmin):
+    form = WebhookEndpointForm
     list_display = ("url", "site", "is_active", "secret_fingerprint", "created_at")
     readonly_fields = ("secret_fingerprint",)
     actions = ("rotate_secret",)

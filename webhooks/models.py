@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import uuid
 from typing import ClassVar
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from typing_extensions import override
 
 from tenants.models import Site, SiteOwned
 
@@ -47,9 +51,16 @@ class WebhookEndpoint(SiteOwned):
     def __str__(self) -> str:
         return self.url
 
-    def wants(self, kind: str) -> bool:
-        """Return whether this endpoint subscribes to ``kind``."""
-        return not self.events or kind in self.events
+    @override
+    def clean(self) -> None:
+        # Deliveries go through the outbound guard, which allows https only
+        # (http for tests and demos): refuse here what it would refuse later.
+        allow_http = getattr(settings, "SSO_WEBHOOK_ALLOW_PRIVATE", False)
+        if urlsplit(self.url).scheme != "https" and not allow_http:
+            raise ValidationError({"url": "The endpoint URL must use https."})
+        unknown = set(self.events or ()) - set(EventKind.values)
+        if not isinstance(self.events, list) or unknown:
+            raise ValidationError({"events": "List event kinds such as agent.signed_in."})
 
 
 class WebhookEvent(SiteOwned):

@@ -12,8 +12,9 @@ from sso.saml.models import SamlSettings
 from tenants.models import Site
 from tenants.services import operator_grant
 from tests.factories import SamlSettingsFactory
-from webhooks.models import WebhookDelivery
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from webhooks.services import endpoint_create, event_emit
+from webhooks.signing import secret_open
 
 
 @pytest.fixture
@@ -70,3 +71,28 @@ def test_metadata_refresh_state_shows_last_error_and_job_runs_are_superuser_only
     assert "could not be fetched: HTTP 500" in page
     assert op_client.get("/admin/lifecycle/jobrun/").status_code == 403
     assert "jwks-refresh" in admin_client.get("/admin/lifecycle/jobrun/").content.decode()
+
+
+def test_operator_adds_an_https_endpoint_and_sees_its_secret_once(
+    op_client: Client, site: Site, settings
+) -> None:
+    settings.SSO_WEBHOOK_ALLOW_PRIVATE = False  # production: https only
+    form = {"site": site.pk, "url": "http://hooks.a.example/in", "is_active": "on"}
+    refused = op_client.post("/admin/webhooks/webhookendpoint/add/", form)
+    assert "must use https" in refused.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+
+    form.update(url="https://hooks.a.example/in", events=["agent.signed_in", "sign_in.refused"])
+    added = op_client.post("/admin/webhooks/webhookendpoint/add/", form, follow=True)
+
+    endpoint = WebhookEndpoint.objects.get()
+    assert endpoint.events == ["agent.signed_in", "sign_in.refused"]
+    page = added.content.decode()
+    raw = page.split("(shown once): ", 1)[1].split("<", 1)[0].strip()
+    assert secret_open(endpoint.secret_encrypted) == raw
+    assert (
+        raw
+        not in op_client.get(
+            f"/admin/webhooks/webhookendpoint/{endpoint.pk}/change/"
+        ).content.decode()
+    )

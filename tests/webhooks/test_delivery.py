@@ -24,7 +24,9 @@ def test_signature_verifies_with_the_sites_secret_and_fails_with_another(
     site: Site, receiver: Receiver, celery_worker: None, fast_retries: object
 ) -> None:
     _endpoint, secret = endpoint_create(site=site, url=receiver.url)
-    _, other_secret = endpoint_create(site=site, url=receiver.url + "/other", events=["none"])
+    _, other_secret = endpoint_create(
+        site=site, url=receiver.url + "/other", events=["agent.provisioned"]
+    )
 
     event = event_emit(site=site, kind=EventKind.AGENT_SIGNED_IN, payload={"subject": "x"})
     assert event is not None
