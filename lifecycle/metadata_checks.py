@@ -107,3 +107,36 @@ def metadata_valid_until(xml: str, *, now: dt.datetime) -> dt.datetime | None:
     if until <= now:
         raise ValidationError("The metadata's validUntil has passed.")
     return until
+
+
+MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
+
+
+def metadata_without_expired_certs(xml: str, *, now: dt.datetime) -> str:
+    """Return ``xml`` without the signing certificates that have expired.
+
+    A certificate is kept until the IdP stops publishing it or it expires;
+    an expired one goes only while another one remains, so that an IdP
+    that let its only certificate lapse is not cut off by us alone (the
+    expiry warnings have told its operators by then).
+    """
+    root = xml_parse(xml)
+    descriptors = root.findall(f".//{{{MD_NS}}}IDPSSODescriptor/{{{MD_NS}}}KeyDescriptor")
+    expired = []
+    signing = 0
+    for descriptor in descriptors:
+        if descriptor.get("use", "signing") != "signing":
+            continue
+        certificate = descriptor.find(f".//{{{DSIG_NS}}}X509Certificate")
+        if certificate is None or not (certificate.text or "").strip():
+            continue
+        signing += 1
+        if cert_info(certificate.text or "").not_after <= now:
+            expired.append(descriptor)
+    if not expired or len(expired) == signing:
+        return xml
+    for descriptor in expired:
+        parent = descriptor.getparent()
+        if parent is not None:
+            parent.remove(descriptor)
+    return str(lxml.etree.tostring(root, encoding="unicode"))

@@ -15,7 +15,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from lifecycle.metadata_checks import cert_info, metadata_signature_check, metadata_valid_until
+from lifecycle.metadata_checks import (
+    cert_info,
+    metadata_signature_check,
+    metadata_valid_until,
+    metadata_without_expired_certs,
+)
 from lifecycle.models import JobRun, JwksRefresh, MetadataRefresh, SiteRetention
 from sso.jwt.keys import JwksUnavailableError, jwks_refresh
 from sso.jwt.models import Algorithm, JwtSettings
@@ -70,9 +75,11 @@ def metadata_refresh(*, saml_settings: SamlSettings) -> MetadataRefresh:
         # fields are saved below, so the row stays a URL source.
         fresh.source, fresh.metadata_xml = SamlSettings.Source.XML, xml
         saml_settings_prepare(fresh)
+        fresh.idp_metadata_xml = metadata_without_expired_certs(fresh.idp_metadata_xml, now=now)
         if fresh.idp_entity_id != saml_settings.idp_entity_id:
             raise ValidationError("The metadata names another IdP entity ID; apply it by hand.")
-        certificates = [cert_info(c).as_json() for c in idp_metadata_parse(xml).certificates]
+        published = idp_metadata_parse(fresh.idp_metadata_xml).certificates
+        certificates = [cert_info(c).as_json() for c in published]
     except ValidationError as exc:
         state.last_error = " ".join(exc.messages)[:300]
         state.save()

@@ -4,7 +4,6 @@ event on a real worker) and retention.
 
 from __future__ import annotations
 
-import datetime as dt
 import email
 import email.policy
 import json
@@ -15,10 +14,6 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
@@ -28,6 +23,7 @@ from sso.saml.metadata import idp_metadata_build
 from sso.saml.models import SamlSettings
 from tenants.models import LoginEvent, Site, UsedToken
 from tests.factories import LoginEventFactory, SiteOperatorFactory, UserFactory
+from tests.lifecycle.kit import certificate_pem
 from tests.webhooks.receiver import Receiver, wait_for
 from webhooks.models import WebhookDelivery, WebhookEvent
 from webhooks.services import endpoint_create, event_emit
@@ -56,23 +52,6 @@ def smtp(settings) -> Iterator[Inbox]:
     controller.stop()
 
 
-def _certificate(days: float) -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expiring idp")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=300))
-        .not_valid_after(now + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM).decode()
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     server = Receiver().start()
@@ -91,7 +70,7 @@ def test_certificate_seven_days_from_expiry_warns_by_admin_email_and_event(
         sso_url="https://idp.example/sso",
         sso_binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect",
         slo_url="",
-        certificates=[_certificate(days=6.9)],
+        certificates=[certificate_pem(days=6.9)],
     )
     saml = SamlSettings(site=site, source=SamlSettings.Source.XML, metadata_xml=xml)
     saml.full_clean()

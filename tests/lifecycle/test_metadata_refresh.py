@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -12,18 +11,17 @@ from typing import Any
 import lxml.etree
 import pytest
 import xmlsec
-from django.test import Client
 
 from devidp.idp import DevIdp
-from devidp.saml_kit import acs_post, idp_create, key_pair_write, sign_in_start
+from devidp.saml_kit import idp_create, key_pair_write
 from lifecycle.models import JobRun, MetadataRefresh
 from lifecycle.services import metadata_refresh
 from lifecycle.tasks import saml_metadata_refresh_all
-from sso.saml.config import sp_config_cache_clear
 from sso.saml.metadata import idp_metadata_build, idp_metadata_parse
 from sso.saml.models import SamlSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
+from tests.lifecycle.kit import certificate_pem, saml_sign_in
 
 
 class MetadataServer:
@@ -82,24 +80,6 @@ def _metadata(idp: DevIdp, *certs: DevIdp, valid_until: str = "") -> str:
     return xml
 
 
-def _sign_in(site: Site, idp: DevIdp, signer: DevIdp) -> Any:
-    """Run a real SP-initiated sign-in answered by an assertion ``signer`` signs."""
-    sp_config_cache_clear()
-    client = Client()
-    request_id = sign_in_start(client, site, idp)
-    base = f"http://testserver/sso/{site.site_id}/agent/saml"
-    sp_metadata = Client().get(f"{base}/metadata/").content.decode()
-    server = signer.server([sp_metadata])
-    xml = signer.authn_response(
-        server,
-        sp_entity_id=f"{base}/metadata/",
-        acs_url=f"{base}/acs/",
-        email="alice@a.example",
-        in_response_to=request_id,
-    )
-    return acs_post(client, site, base64.b64encode(xml.encode()).decode())
-
-
 @pytest.fixture
 def url_site(
     site: Site, agent: Agent, idps: tuple[DevIdp, DevIdp], metadata_server, settings
@@ -122,22 +102,22 @@ def test_a_new_certificate_is_picked_up_and_the_old_one_works_until_removed(
     site: Site, url_site: SamlSettings, idps, metadata_server, celery_worker: None
 ) -> None:
     old, new = idps
-    assert _sign_in(site, old, old).status_code == 302
-    assert _sign_in(site, old, new).status_code == 403  # not published yet
+    assert saml_sign_in(site, old, old).status_code == 302
+    assert saml_sign_in(site, old, new).status_code == 403  # not published yet
 
     metadata_server.publish(_metadata(old, old, new))
     assert saml_metadata_refresh_all.delay().get(timeout=30) == 1
     assert _certs(url_site) == 2
-    assert _sign_in(site, old, new).status_code == 302
-    assert _sign_in(site, old, old).status_code == 302
+    assert saml_sign_in(site, old, new).status_code == 302
+    assert saml_sign_in(site, old, old).status_code == 302
 
     metadata_server.publish(_metadata(old, new))
     saml_metadata_refresh_all.delay().get(timeout=30)
     assert _certs(url_site) == 1
-    refused = _sign_in(site, old, old)
+    refused = saml_sign_in(site, old, old)
     assert refused.status_code == 403
     assert RefusalReason.SAML_BAD_SIGNATURE.value in refused.content.decode()
-    assert _sign_in(site, old, new).status_code == 302
+    assert saml_sign_in(site, old, new).status_code == 302
     state = MetadataRefresh.objects.get(saml_settings=url_site)
     assert state.last_refreshed_at is not None
     assert state.last_error == ""
@@ -178,7 +158,7 @@ def test_a_broken_or_unreachable_metadata_url_changes_nothing_and_is_shown(
     assert state.last_refreshed_at is None
     url_site.refresh_from_db()
     assert url_site.idp_metadata_xml == before
-    assert _sign_in(site, old, old).status_code == 302
+    assert saml_sign_in(site, old, old).status_code == 302
     assert LoginEvent.objects.filter(outcome="success").count() == 1
 
 
@@ -198,7 +178,7 @@ def _sign_metadata(xml: str, signer: DevIdp) -> str:
     return lxml.etree.tostring(root).decode()
 
 
-def test_pinned_metadata_signing_certificate(
+def test_pinned_metadata_signingcertificate_pem(
     site: Site, url_site: SamlSettings, idps, metadata_server, tmp_path: Path
 ) -> None:
     old, new = idps
@@ -217,3 +197,25 @@ def test_pinned_metadata_signing_certificate(
     state = metadata_refresh(saml_settings=url_site)
     assert state.last_error == ""
     assert _certs(url_site) == 2
+
+
+def test_an_expired_certificate_is_dropped_while_another_remains(
+    site: Site, url_site: SamlSettings, idps, metadata_server
+) -> None:
+    old, _ = idps
+    expired = certificate_pem(days=-1)
+    xml = _metadata(old, old).replace(
+        "<md:KeyDescriptor",
+        '<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
+        + "".join(line for line in expired.splitlines() if "-----" not in line)
+        + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:KeyDescriptor",
+        1,
+    )
+    metadata_server.publish(xml)
+
+    state = metadata_refresh(saml_settings=url_site)
+
+    assert state.last_error == ""
+    assert _certs(url_site) == 1
+    assert len(state.certificates) == 1
+    assert saml_sign_in(site, old, old).status_code == 302

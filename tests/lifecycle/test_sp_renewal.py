@@ -15,7 +15,7 @@ from lifecycle.models import SpCertificateRenewal
 from lifecycle.sp_renewal import sp_renewal_start, sp_renewals_finish
 from sso.saml.config import sp_config_cache_clear
 from tenants.models import Agent, Site
-from tests.lifecycle.test_metadata_refresh import _sign_in
+from tests.lifecycle.kit import saml_sign_in
 
 
 def _body(pem: str) -> str:
@@ -41,7 +41,7 @@ def test_next_sp_certificate_is_published_before_the_switch(
     metadata = _metadata(site)
     assert _body(current) in metadata
     assert _body(renewal.next_certificate) in metadata
-    assert _sign_in(site, idp, idp).status_code == 302
+    assert saml_sign_in(site, idp, idp).status_code == 302
     assert sp_renewals_finish() == 0  # not yet
 
     assert sp_renewals_finish(now=timezone.now() + timedelta(days=15)) == 1
@@ -51,4 +51,4 @@ def test_next_sp_certificate_is_published_before_the_switch(
     metadata = _metadata(site)
     assert _body(current) not in metadata
     assert _body(renewal.next_certificate) in metadata
-    assert _sign_in(site, idp, idp).status_code == 302
+    assert saml_sign_in(site, idp, idp).status_code == 302
