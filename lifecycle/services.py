@@ -26,7 +26,7 @@ from sso.jwt.keys import JwksUnavailableError, jwks_refresh
 from sso.jwt.models import Algorithm, JwtSettings
 from sso.saml.metadata import idp_metadata_fetch, idp_metadata_parse
 from sso.saml.models import SamlSettings
-from sso.saml.services import saml_settings_prepare
+from sso.saml.services import saml_settings_metadata_derive
 from sso.secret_store import secret_encrypt, secret_fingerprint, secret_generate
 from tenants.models import LoginEvent, Site
 from tenants.services import token_purge_expired
@@ -74,7 +74,7 @@ def metadata_refresh(*, saml_settings: SamlSettings) -> MetadataRefresh:
         # fetched (as pasted XML: no second fetch); only the metadata
         # fields are saved below, so the row stays a URL source.
         fresh.source, fresh.metadata_xml = SamlSettings.Source.XML, xml
-        saml_settings_prepare(fresh)
+        saml_settings_metadata_derive(fresh)
         fresh.idp_metadata_xml = metadata_without_expired_certs(fresh.idp_metadata_xml, now=now)
         if fresh.idp_entity_id != saml_settings.idp_entity_id:
             raise ValidationError("The metadata names another IdP entity ID; apply it by hand.")

@@ -15,7 +15,7 @@ from django.utils import timezone
 from lifecycle.models import SpCertificateRenewal
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_encrypt
+from sso.secret_store import secret_decrypt, secret_encrypt
 from tenants.models import Site
 
 _certdir: Path | None = None
@@ -66,7 +66,10 @@ def sp_renewals_finish(*, now: datetime | None = None) -> int:
 
 
 def sp_next_certificate_add(saml_settings: SamlSettings, config: dict[str, Any]) -> None:
-    """SP configuration hook: publish the next certificate, if any, in metadata."""
+    """SP configuration hook: publish the next certificate, if any, in metadata;
+    where assertions are encrypted, let the next key decrypt too (an IdP
+    that read the new metadata may encrypt to it before the switch).
+    """
     renewal = SpCertificateRenewal.objects.filter(saml_settings_id=saml_settings.pk).first()
     if renewal is None:
         return
@@ -74,6 +77,15 @@ def sp_next_certificate_add(saml_settings: SamlSettings, config: dict[str, Any])
     if _certdir is None:
         _certdir = Path(tempfile.mkdtemp(prefix="sso-sp-next-"))
     digest = hashlib.sha256(renewal.next_certificate.encode()).hexdigest()[:16]
-    path = _certdir / f"next-{digest}.crt"
-    path.write_text(renewal.next_certificate)
-    config["additional_cert_files"] = [str(path)]
+    cert_file = _certdir / f"next-{digest}.crt"
+    cert_file.write_text(renewal.next_certificate)
+    config["additional_cert_files"] = [str(cert_file)]
+    key_pem = secret_decrypt(renewal.next_private_key_encrypted)
+    if config.get("encryption_keypairs") and key_pem is not None:
+        key_file = _certdir / f"next-{digest}.key"
+        key_file.touch(mode=0o600)
+        key_file.write_text(key_pem)
+        config["encryption_keypairs"] = [
+            *config["encryption_keypairs"],
+            {"key_file": str(key_file), "cert_file": str(cert_file)},
+        ]

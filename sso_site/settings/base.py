@@ -20,6 +20,7 @@ from pathlib import Path
 import dj_database_url
 
 from lifecycle.schedule import BEAT_SCHEDULE as LIFECYCLE_BEAT_SCHEDULE
+from sso_site.logfilters import library_logger_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -195,6 +196,10 @@ SSO_EXPIRY_WARNING_DAYS = (30, 7, 1)
 SSO_RETENTION_DAYS = 90
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sso-gateway@localhost")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
+# Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
+# (the clock leeway comes on top). An IdP session older than this must
+# re-authenticate (ForceAuthn) or the site's operator raises this.
+SSO_SAML_MAX_AUTHN_AGE = int(os.environ.get("SSO_SAML_MAX_AUTHN_AGE", "300"))
 
 LOGGING = {
     "version": 1,
@@ -203,7 +208,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pysaml2 logs every XSD it reads, and every NameID (an email), at INFO.
-    "loggers": {"xmlschema": {"level": "WARNING"}, "saml2": {"level": "WARNING"}},
+    "loggers": {
+        "xmlschema": {"level": "WARNING"},
+        # Every module logger of pysaml2 and djangosaml2: no DEBUG, and no
+        # message text, arguments or traceback that may hold personal data.
+        **{name: {"filters": ["saml_library"]} for name in library_logger_names()},
+        "saml2": {"level": "WARNING", "filters": ["saml_library"]},
+    },
+    "filters": {"saml_library": {"()": "sso_site.logfilters.LibraryLogRedactor"}},
 }
 
 # pysaml2 imports a cipher mode that cryptography has moved; nothing of ours

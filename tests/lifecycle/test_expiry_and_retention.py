@@ -21,6 +21,7 @@ from lifecycle.models import ExpiryWarning, JobRun, SiteRetention
 from lifecycle.tasks import expiry_warnings_send, retention_purge
 from sso.saml.metadata import idp_metadata_build
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from tenants.models import LoginEvent, Site, UsedToken
 from tests.factories import LoginEventFactory, SiteOperatorFactory, UserFactory
 from tests.lifecycle.kit import certificate_pem
@@ -73,8 +74,7 @@ def test_certificate_seven_days_from_expiry_warns_by_admin_email_and_event(
         certificates=[certificate_pem(days=6.9)],
     )
     saml = SamlSettings(site=site, source=SamlSettings.Source.XML, metadata_xml=xml)
-    saml.full_clean()
-    saml.save()
+    saml_settings_save(saml)
 
     assert expiry_warnings_send.delay().get(timeout=30) == 1
 

@@ -19,6 +19,7 @@ from lifecycle.services import metadata_refresh
 from lifecycle.tasks import saml_metadata_refresh_all
 from sso.saml.metadata import idp_metadata_build, idp_metadata_parse
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
 from tests.lifecycle.kit import certificate_pem, saml_sign_in
@@ -88,8 +89,7 @@ def url_site(
     old, _ = idps
     metadata_server.publish(_metadata(old, old))
     saml = SamlSettings(site=site, source=SamlSettings.Source.URL, metadata_url=metadata_server.url)
-    saml.full_clean()
-    saml.save()
+    saml_settings_save(saml)
     return saml
 
 
