@@ -87,7 +87,7 @@ def test_behind_the_proxy_the_client_address_comes_from_x_real_ip(
 
 def test_beat_schedules_registered_tasks() -> None:
     import chats.tasks  # noqa: F401  (registers the task, as the worker's autodiscovery does)
-    import lifecycle.tasks  # noqa: F401
+    import lifecycle.tasks
     import tenants.tasks  # noqa: F401
     import webhooks.tasks  # noqa: F401
     from lifecycle.schedule import BEAT_SCHEDULE
