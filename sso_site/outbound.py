@@ -118,6 +118,33 @@ def outbound_get(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def outbound_request(
+    method: str,
+    url: str,
+    *,
+    body: bytes,
+    max_bytes: int,
+    timeout: float,
+    schemes: Collection[str] = ("https",),
+    allow_networks: Collection[str] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Fetched:
+    """Send ``body`` to ``url`` with ``method`` (webhooks) through the same guard.
+
+    Never follows a redirect: a 3xx comes back as it is.
+    """
+    return _get_once(
+        url,
+        max_bytes=max_bytes,
+        deadline=time.monotonic() + timeout,
+        schemes=schemes,
+        networks=tuple(ipaddress.ip_network(n) for n in allow_networks),
+        headers=headers or {},
+        method=method,
+        body=body,
+    )
+
+
 def _get_once(
     url: str,
     *,
@@ -126,6 +153,8 @@ def _get_once(
     schemes: Collection[str],
     networks: tuple[IpNetwork, ...],
     headers: Mapping[str, str],
+    method: str = "GET",
+    body: bytes | None = None,
 ) -> Fetched:
     """Fetch one hop; a redirect comes back with its ``location``."""
     parts = urlsplit(url)
@@ -149,8 +178,9 @@ def _get_once(
     }
     try:
         response = pool.urlopen(
-            "GET",
+            method,
             path,
+            body=body,
             headers=request_headers,
             redirect=False,
             retries=False,

@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 from django.conf import settings
+from django.utils import timezone
 
 from sso.jwt.jwks_cache import store as _store
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
@@ -51,10 +52,15 @@ class JwksUnavailableError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class VerificationKey:
-    """A key ready for ``jwt.decode``; ``kid`` is "" when it has none."""
+    """A key ready for ``jwt.decode``; ``kid`` is "" when it has none.
+
+    ``label`` says which configured key it is ("current", "next", or the
+    JWKS ``kid``), for the admin's "which key verified" list.
+    """
 
     kid: str
     key: Any
+    label: str = "current"
 
 
 def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey, ...]:
@@ -76,8 +82,48 @@ def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey,
             config.public_key_id,
             config.next_public_key,
             config.next_public_key_id,
+            config.next_secret_encrypted,
         )
+        if config.rotation_ends_at is not None and config.rotation_ends_at <= timezone.now():
+            # The window is over: the old key is retired now, even before
+            # the periodic job promotes the next one.
+            keys = tuple(k for k in keys if k.label == "next") or keys
     return _select(keys, kid)
+
+
+KEY_USE_KEEP = 20
+
+
+def key_use_record(*, config: JwtSettings, key: VerificationKey) -> None:
+    """Remember that ``key`` verified a sign-in of ``config`` (last few kept)."""
+    name = f"sso:jwt:keyuse:{config.pk}"
+    try:
+        recent = [[int(time.time()), key.label], *(_store.get(name) or [])][:KEY_USE_KEEP]
+        _store.set(name, recent, timeout=30 * 24 * 3600)
+    except Exception:  # bookkeeping never fails a sign-in
+        logger.warning("jwt: could not record the key use")
+
+
+def key_use_recent(*, config: JwtSettings) -> list[tuple[int, str]]:
+    """Return (unix time, key label) of the last sign-ins of ``config``, newest first."""
+    return [
+        (int(at), str(label)) for at, label in (_store.get(f"sso:jwt:keyuse:{config.pk}") or [])
+    ]
+
+
+def jwks_refresh(url: str, algorithm: str) -> tuple[str, ...]:
+    """Fetch the JWKS at ``url`` now and replace the cached document; return its kids.
+
+    The periodic refresh: keys the server no longer publishes are gone from
+    the cache at once. Raise JwksUnavailableError when it cannot be read;
+    the cached document then stays as it was.
+    """
+    text = _jwks_fetch(url)
+    keys = _jwks_parse(text, algorithm)
+    ttl = getattr(settings, "SSO_JWKS_CACHE_SECONDS", 900)
+    _store.set(_cache_key(url, "doc"), text, timeout=ttl)
+    _store.set(_cache_key(url, "stale"), text, timeout=JWKS_STALE_SECONDS)
+    return tuple(k.kid for k in keys)
 
 
 def jwks_problem(url: str, algorithm: str) -> str:
@@ -127,15 +173,21 @@ def _static_keys(
     public_key_id: str,
     next_public_key: str,
     next_public_key_id: str,
+    next_secret_encrypted: str = "",
 ) -> tuple[VerificationKey, ...]:
+    keys: list[VerificationKey] = []
     if algorithm == Algorithm.HS256:
-        raw = secret_decrypt(secret_encrypted) if secret_encrypted else None
-        return (VerificationKey("", raw.encode()),) if raw else ()
-    keys = []
-    for pem, kid in ((public_key, public_key_id), (next_public_key, next_public_key_id)):
+        for stored, label in ((secret_encrypted, "current"), (next_secret_encrypted, "next")):
+            raw = secret_decrypt(stored) if stored else None
+            if raw:
+                keys.append(VerificationKey("", raw.encode(), label))
+        return tuple(keys)
+    pairs = ((public_key, public_key_id, "current"), (next_public_key, next_public_key_id, "next"))
+    for pem, kid, label in pairs:
         if pem.strip():
             try:
-                keys.append(VerificationKey(kid, load_pem_public_key(pem.strip().encode())))
+                key = load_pem_public_key(pem.strip().encode())
+                keys.append(VerificationKey(kid, key, label))
             except (ValueError, TypeError):  # saved past validation somehow: skip it
                 logger.warning("jwt: unusable public key kid=%s", kid[:64])
     return tuple(keys)
@@ -257,5 +309,6 @@ def _jwks_parse(text: str, algorithm: str) -> tuple[VerificationKey, ...]:
         except (jwt.PyJWKError, jwt.InvalidKeyError, ValueError, TypeError):
             logger.warning("jwks: skipping unusable key kid=%s", str(jwk.get("kid", ""))[:64])
             continue
-        keys.append(VerificationKey(str(jwk.get("kid", "")), parsed.key))
+        kid = str(jwk.get("kid", ""))
+        keys.append(VerificationKey(kid, parsed.key, f"kid {kid[:40]}" if kid else "jwks"))
     return tuple(keys)

@@ -53,6 +53,17 @@ class JwtSettings(SiteOwned):
     secret_encrypted = models.TextField(blank=True, editable=False)
     secret_fingerprint = models.CharField(max_length=12, blank=True, editable=False)
     secret_created_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Rotation with overlap (lifecycle app): the "next" secret or key verifies
+    # beside the current one until ``rotation_ends_at``; from then on only
+    # the next one does, and the periodic job makes it the current one.
+    next_secret_encrypted = models.TextField(blank=True, editable=False)
+    next_secret_fingerprint = models.CharField(max_length=12, blank=True, editable=False)
+    rotation_ends_at = models.DateTimeField(
+        "retire the current key at",
+        null=True,
+        blank=True,
+        help_text="During a rotation: when the current secret/key stops verifying.",
+    )
     public_key = models.TextField(
         "public key (PEM)", blank=True, help_text="RS256/ES256: the key tokens are signed with."
     )

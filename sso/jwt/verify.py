@@ -10,7 +10,7 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
-from sso.jwt.keys import JwksUnavailableError, VerificationKey, site_keys
+from sso.jwt.keys import JwksUnavailableError, VerificationKey, key_use_record, site_keys
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.identity_keys import IdentityError, email_subject, subject_validate
@@ -134,6 +134,7 @@ def _decode(
         except jwt.PyJWTError as exc:
             error = exc
             break
+        key_use_record(config=settings, key=candidate)
         return claims
     for error_type, reason in _DECODE_ERRORS:
         if isinstance(error, error_type):

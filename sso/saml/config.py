@@ -14,6 +14,7 @@ import atexit
 import shutil
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,11 @@ from tenants.models import Audience, Site
 # Small leeway for clocks that are not quite in step, in seconds.
 CLOCK_LEEWAY = 60
 CACHE_MAX = 256
+
+# Functions (settings, config dict) -> None that add to a site's SP
+# configuration; apps above this one register theirs (lifecycle: the next SP
+# certificate, published in metadata before the switch).
+SP_CONFIG_HOOKS: list[Callable[[SamlSettings, dict[str, Any]], None]] = []
 
 _lock = threading.Lock()
 _cache: dict[tuple[int, str, str, str], SPConfig] = {}
@@ -158,7 +164,10 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
 
 def _build(settings: SamlSettings, urls: dict[str, str]) -> SPConfig:
     conf = SPConfig()
-    conf.load(_config_dict(settings, urls))
+    config = _config_dict(settings, urls)
+    for hook in SP_CONFIG_HOOKS:
+        hook(settings, config)
+    conf.load(config)
     conf.sso_security_context = security_context_build(conf)
     # Our own signatures (sso.saml.signing) take the key from here, per
     # call: never pysaml2's process-wide signer objects.

@@ -20,6 +20,7 @@ from typing import Any
 
 import dj_database_url
 
+from lifecycle.schedule import BEAT_SCHEDULE as LIFECYCLE_BEAT_SCHEDULE
 from sso_site.logfilters import library_logger_names
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -66,6 +67,8 @@ INSTALLED_APPS = [
     "access",
     "sso.oidc",
     "sso.password",
+    "webhooks",
+    "lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +192,8 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULE = {
     "replay-purge": {"task": "tenants.tasks.replay_purge_expired", "schedule": 600.0},
 }
+# Metadata/JWKS refresh, expiry warnings, retention, webhook sweep (in code).
+CELERY_BEAT_SCHEDULE.update(LIFECYCLE_BEAT_SCHEDULE)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
@@ -251,6 +256,19 @@ SSO_OIDC_ALLOW_PRIVATE = False
 # Password / break-glass sign-in: failures per agent before a lockout, and its length.
 SSO_PASSWORD_MAX_FAILURES = 5
 SSO_PASSWORD_LOCKOUT_SECONDS = 900
+# Webhooks (webhooks app): attempts before a delivery is marked failed,
+# first back-off (doubling, with jitter, capped), per-attempt timeout;
+# plain http and private addresses only for tests and demos.
+SSO_WEBHOOK_MAX_ATTEMPTS = 8
+SSO_WEBHOOK_BACKOFF_SECONDS = 30.0
+SSO_WEBHOOK_BACKOFF_MAX_SECONDS = 6 * 3600
+SSO_WEBHOOK_TIMEOUT_SECONDS = 10.0
+SSO_WEBHOOK_ALLOW_PRIVATE = False
+# Lifecycle (lifecycle app): expiry warning thresholds (days), default
+# retention of audit events and deliveries (days; per site in the admin).
+SSO_EXPIRY_WARNING_DAYS = (30, 7, 1)
+SSO_RETENTION_DAYS = 90
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "sso-gateway@localhost")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 # Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
 # (the clock leeway comes on top). An IdP session older than this must

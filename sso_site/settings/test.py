@@ -43,6 +43,7 @@ SSO_DEMO = True
 INSTALLED_APPS = [*INSTALLED_APPS, "devidp"]
 SSO_JWKS_ALLOW_HTTP = SSO_JWKS_ALLOW_PRIVATE = True  # JWKS from a local server
 SSO_OIDC_ALLOW_HTTP = SSO_OIDC_ALLOW_PRIVATE = True  # an OpenID provider on this machine
+SSO_WEBHOOK_ALLOW_PRIVATE = True  # receivers are local test servers
 
 # The suite signs in hundreds of times from 127.0.0.1: limits are off unless
 # a test (or a server it starts, with SSO_RATE_LIMITS_ON=1) turns them on.

@@ -16,6 +16,7 @@ from sso_site.refusal_sampling import unknown_site_refusal_counted
 from tenants.models import Audience, LoginEvent, Protocol, Site
 from tenants.selectors import site_is_usable
 from tenants.services import audit_record
+from webhooks.services import refusal_emit
 
 logger = logging.getLogger(__name__)
 
@@ -336,6 +337,7 @@ def render_refusal(
         protocol or "",
         event.pk if event is not None else "counted",
     )
+    refusal_emit(site=site, audience=audience, protocol=protocol, reason=refusal.reason.value)
     response = TemplateResponse(
         request,
         "sso/refused.html",

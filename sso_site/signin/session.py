@@ -33,6 +33,7 @@ from tenants.selectors import (
     site_jit_domains,
 )
 from tenants.services import agent_create, audit_record, client_ip
+from webhooks.services import sign_in_emit
 
 EXTERNAL_ID_MAX = 255
 
@@ -82,6 +83,13 @@ def sign_in(
             "matched": _subject_of(principal),
             **({"reference": identity.reference} if identity.reference else {}),
         },
+    )
+    sign_in_emit(
+        site=site,
+        audience=identity.audience,
+        protocol=identity.protocol,
+        subject=identity.subject,
+        reference=identity.reference,
     )
     _session_bind(request, identity=identity, principal=principal)
     return SignInResult(principal=principal, redirect_to=redirect_to)

@@ -87,11 +87,16 @@ def test_behind_the_proxy_the_client_address_comes_from_x_real_ip(
 
 def test_beat_schedules_registered_tasks() -> None:
     import chats.tasks  # noqa: F401  (registers the task, as the worker's autodiscovery does)
+    import lifecycle.tasks  # noqa: F401
     import tenants.tasks  # noqa: F401
+    import webhooks.tasks  # noqa: F401
+    from lifecycle.schedule import BEAT_SCHEDULE
     from sso_site.celery import app
 
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
-    assert scheduled == {"tenants.tasks.replay_purge_expired", "chats.tasks.chats_expire_abandoned"}
+    own = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    ops = {"tenants.tasks.replay_purge_expired", "chats.tasks.chats_expire_abandoned"}
+    assert scheduled == ops | own
     assert scheduled <= set(app.tasks)
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     assert "celery -A sso_site worker -B" in makefile
