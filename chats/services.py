@@ -20,6 +20,7 @@ from chats.models import Chat, Message, SignInRequest
 from chats.selectors import routing_fields, routing_rules
 from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
 from sso_site.signin.refusals import RefusalReason
+from tenants.inputs import text_clean
 from tenants.models import Agent, Site
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def survey_clean(*, campaign: Campaign, answers: Any) -> dict[str, str]:
     if not isinstance(answers, dict):
         return {}
     return {
-        key: str(answers.get(key, ""))[:SURVEY_ANSWER_MAX].strip()
+        key: text_clean(str(answers.get(key, "")))[:SURVEY_ANSWER_MAX].strip()
         for key, _ in campaign.survey_questions
         if str(answers.get(key, "")).strip()
     }
@@ -89,7 +90,7 @@ def message_post(
     *, site: Site, chat: Chat, sender: str, text: str, agent: Agent | None = None
 ) -> Message | None:
     """Add a message to ``chat``; None when it is closed or ``text`` is blank."""
-    text = text.strip()[:4000]
+    text = text_clean(text).strip()[:4000]
     if not text or chat.status == Chat.Status.CLOSED:
         return None
     return Message.objects.create(site=site, chat=chat, sender=sender, text=text, agent=agent)

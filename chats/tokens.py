@@ -82,15 +82,16 @@ def handoff_code_mint(*, site_pk: int, campaign_pk: int, visitor_pk: int) -> str
 def handoff_code_redeem(code: str, *, site_pk: int, campaign_pk: int) -> int | None:
     """Return the visitor pk of ``code`` once, if bound to this site and campaign.
 
-    The code is spent by the first attempt, right or wrong: ``delete``
-    succeeds for one caller only, so two windows racing cannot both redeem.
+    A window of another site or campaign presenting the code does not spend
+    it; the right window's first attempt does: ``delete`` succeeds for one
+    caller only, so two windows racing cannot both redeem.
     """
-    if not code or len(code) > 100:
+    if not code or len(code) > 100 or not code.isascii():
         return None
     key = _handoff_key(code)
     bound = cache.get(key)
-    if bound is None or not cache.delete(key):
+    if bound is None or bound[0] != site_pk or bound[1] != campaign_pk:
         return None
-    if bound[0] != site_pk or bound[1] != campaign_pk:
+    if not cache.delete(key):
         return None
     return int(bound[2])

@@ -9,7 +9,6 @@ apply: a cross-site page cannot read or attach the token).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -36,8 +35,11 @@ from chats.services import (
 from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
 from sso_site.signin.refusals import RefusalReason
 from sso_site.signin.session import principal_from_session
+from tenants.inputs import InputError, ascii_int, json_read
 from tenants.models import Audience, Site
 from tenants.selectors import site_get_by_public_id, site_is_usable
+
+MAX_PK = 2**63 - 1
 
 
 def _site_campaign(site_id: int, campaign_id: int) -> tuple[Site, Campaign]:
@@ -159,9 +161,9 @@ def window_api(view: Api) -> Callable[..., HttpResponse]:
         except ChatTokenError:
             return _refused(RefusalReason.CHAT_BAD_TOKEN)
         try:
-            body = json.loads(request.body or b"{}") if request.method == "POST" else {}
-        except ValueError:
-            return _refused(RefusalReason.BAD_REQUEST)
+            body = json_read(request.body or b"{}") if request.method == "POST" else {}
+        except InputError as error:
+            return _refused(RefusalReason(error.code))
         if not isinstance(body, dict):
             return _refused(RefusalReason.BAD_REQUEST)
         try:
@@ -229,10 +231,11 @@ def api_send(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dic
 def api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
     """New messages after ``?after=<id>``, the chat's status, a pending sign-in request."""
     chat = _chat_or_refuse(window)
-    after = request.GET.get("after", "0")
-    messages = messages_after(
-        site=window.site, chat=chat, after=int(after) if after.isdigit() else 0, for_visitor=True
-    )
+    try:
+        after = ascii_int(request.GET.get("after", "0"), minimum=0, maximum=MAX_PK)
+    except InputError as error:
+        raise ChatRefusedError(RefusalReason(error.code)) from None
+    messages = messages_after(site=window.site, chat=chat, after=after, for_visitor=True)
     return {
         "status": chat.status,
         "signin_requested": chat.visitor_id is None

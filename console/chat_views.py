@@ -26,6 +26,7 @@ from chats.services import (
 )
 from sso_site.signin.decorators import agent_required
 from sso_site.signin.requests import AgentRequest
+from tenants.inputs import InputError, ascii_int
 from tenants.models import Agent
 
 
@@ -80,8 +81,11 @@ def chat_poll(request: AgentRequest, chat_id: int) -> JsonResponse:
     """New messages after ``?after=<id>`` and the visitor panel."""
     chat = _chat(request, chat_id)
     site = _agent(request).site
-    after = request.GET.get("after", "0")
-    messages = messages_after(site=site, chat=chat, after=int(after) if after.isdigit() else 0)
+    try:
+        after = ascii_int(request.GET.get("after", "0"), minimum=0, maximum=2**63 - 1)
+    except InputError as error:
+        return JsonResponse({"error": error.code}, status=400)
+    messages = messages_after(site=site, chat=chat, after=after)
     return JsonResponse(
         {
             "chat": chat_summary(chat),

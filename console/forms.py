@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from tenants.domains import site_get_by_email
+from tenants.identity_keys import IdentityError, email_validate
+from tenants.inputs import InputError, ascii_int
 from tenants.models import SITE_ID_MAX, SITE_ID_MIN
 
 
@@ -20,21 +21,25 @@ class SiteIdForm(forms.Form):
 
     def clean_site_id(self) -> int:
         value = str(self.cleaned_data["site_id"]).strip()
-        if value.isdigit():
-            number = int(value)
-            if not SITE_ID_MIN <= number <= SITE_ID_MAX:
+        if "@" not in value:
+            try:
+                return ascii_int(value, minimum=SITE_ID_MIN, maximum=SITE_ID_MAX)
+            except InputError as error:
+                if error.code == "integer_out_of_range":
+                    raise ValidationError(
+                        "A site ID is a number from %(min)s to %(max)s.",
+                        params={"min": SITE_ID_MIN, "max": SITE_ID_MAX},
+                        code="site_id_range",
+                    ) from None
                 raise ValidationError(
-                    "A site ID is a number from %(min)s to %(max)s.",
-                    params={"min": SITE_ID_MIN, "max": SITE_ID_MAX},
-                    code="site_id_range",
-                )
-            return number
+                    "Enter a site ID (a number) or a work email.", code="invalid"
+                ) from None
         try:
-            validate_email(value)
-        except ValidationError as exc:
+            value = email_validate(value)
+        except IdentityError:
             raise ValidationError(
                 "Enter a site ID (a number) or a work email.", code="invalid"
-            ) from exc
+            ) from None
         site = site_get_by_email(email=value)
         if site is None:
             # Same words whether no site or several claim the domain.

@@ -17,6 +17,7 @@ from sso_site.signin.decorators import agent_required
 from sso_site.signin.hooks import LOGOUT_HANDLERS
 from sso_site.signin.requests import AgentRequest
 from sso_site.signin.session import sign_out
+from tenants.inputs import InputError, ascii_int
 from tenants.models import SITE_ID_MAX, SITE_ID_MIN, Audience
 
 REMEMBER_SECONDS = 365 * 24 * 3600
@@ -24,9 +25,10 @@ REMEMBER_SECONDS = 365 * 24 * 3600
 
 def _remembered_site_id(request: HttpRequest) -> int | None:
     raw = request.COOKIES.get(settings.SSO_SITE_COOKIE, "")
-    if raw.isdigit() and SITE_ID_MIN <= int(raw) <= SITE_ID_MAX:
-        return int(raw)
-    return None
+    try:
+        return ascii_int(raw, minimum=SITE_ID_MIN, maximum=SITE_ID_MAX)
+    except InputError:
+        return None
 
 
 def _start_url(site_id: int, next_url: str | None) -> str:

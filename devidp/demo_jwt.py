@@ -18,7 +18,13 @@ DEMO_AGENTS = [
 def configure(*, base_url: str) -> list[str]:
     """Create (idempotently) the JWT demo site; return lines to print."""
     site, _ = Site.objects.update_or_create(
-        site_id=DEMO_SITE_ID, defaults={"name": "Demo JWT Co", "allowed_origins": base_url}
+        site_id=DEMO_SITE_ID,
+        defaults={
+            "name": "Demo JWT Co",
+            "allowed_origins": base_url,
+            # Just-in-time creation only for the demo company's own domain.
+            "jit_domains": "jwt-demo.example",
+        },
     )
     for email, name, role, active in DEMO_AGENTS:
         Agent.objects.update_or_create(

@@ -12,6 +12,7 @@ import base64
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.test import RequestFactory
@@ -74,8 +75,11 @@ def idp_sso(request: HttpRequest) -> HttpResponse:
     saml_request = data.get("SAMLRequest", "")
     relay_state = data.get("RelayState", "")
     idp = _idp(request)
-    parsed = idp.server([]).parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
-    entity_id = parsed.message.issuer.text
+    try:
+        parsed = idp.server([]).parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
+        entity_id = parsed.message.issuer.text
+    except Exception:  # pysaml2 raises many kinds on a bad request
+        raise SuspiciousOperation("unreadable SAMLRequest") from None
     sp_metadata, site_id, audience = _sp_metadata(request, entity_id)
     visitor = audience == Audience.VISITOR
     if request.method != "POST":
@@ -125,10 +129,13 @@ def _in_popup(response: HttpResponse, *, visitor: bool) -> HttpResponse:
 def idp_slo(request: HttpRequest) -> HttpResponse:
     """Answer an SP's LogoutRequest: there is no IdP session to end here."""
     idp = _idp(request)
-    parsed = idp.server([]).parse_logout_request(
-        request.GET.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT
-    )
-    entity_id = parsed.message.issuer.text
+    try:
+        parsed = idp.server([]).parse_logout_request(
+            request.GET.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT
+        )
+        entity_id = parsed.message.issuer.text
+    except Exception:  # pysaml2 raises many kinds on a bad request
+        raise SuspiciousOperation("unreadable SAMLRequest") from None
     sp_metadata, _, _ = _sp_metadata(request, entity_id)
     server = _server(idp, sp_metadata)
     response = server.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT])

@@ -20,6 +20,7 @@ from mapping.mapper import Rule
 from mapping.models import DUPLICATE_TARGET, CustomVariable, FieldMapping, Target
 from mapping.tryit import TRY_FIELDS, UNSAVED_FLAG, TryItForm
 from tenants.admin import SITE_INLINES, SiteScopedAdmin, operator_sites
+from tenants.inputs import ascii_int_or
 from tenants.models import Site
 
 
@@ -146,7 +147,7 @@ class FieldMappingAdmin(SiteScopedAdmin):
         rules: tuple[Rule, ...] | None = None
         problems: list[str] = []
         if request.method == "POST" and UNSAVED_FLAG in request.POST:
-            site = sites.filter(pk=request.GET.get("site") or 0).first()
+            site = sites.filter(pk=ascii_int_or(request.GET.get("site"), 0)).first()
             if site is None:
                 raise PermissionDenied
             form = TryItForm(
@@ -155,7 +156,8 @@ class FieldMappingAdmin(SiteScopedAdmin):
             )
             rules, problems = self._unsaved_rules(request, site, form)
         else:
-            initial = {"site": request.GET.get("site")} if request.GET.get("site") else None
+            site_pk = ascii_int_or(request.GET.get("site"), 0, minimum=1)
+            initial = {"site": site_pk} if site_pk else None
             form = TryItForm(request.POST or None, initial=initial, sites=sites)
         context: dict[str, Any] = {
             **self.admin_site.each_context(request),

@@ -17,9 +17,16 @@ from django.db.models import QuerySet
 from mapping.mapper import MappingResult, Rule
 from mapping.models import MAPPED_PROTOCOLS
 from mapping.services import mapping_run, rules_load
+from tenants.inputs import InputError, json_read
 from tenants.models import Audience, Protocol, Site
 
 SAMPLE_MAX = 64 * 1024
+SAMPLE_MAX_DEPTH = 32
+SAMPLE_PROBLEMS = {
+    "json_too_deep": f"The sample nests deeper than {SAMPLE_MAX_DEPTH} levels.",
+    "bad_text": "The sample holds a NUL character or a lone surrogate.",
+    "body_too_large": "The sample is too large.",
+}
 # The site page posts its whole form, with these, to try its unsaved mappings.
 UNSAVED_FLAG = "_try_unsaved"
 TRY_FIELDS = ("audience", "protocol", "sample")
@@ -33,16 +40,28 @@ def sample_decode(text: str) -> dict[str, Any]:
             claims = jwt.decode(text, options={"verify_signature": False})
         except jwt.PyJWTError as error:
             raise forms.ValidationError(f"This is not a readable JWT ({error}).") from None
-        return dict(claims)
+        except RecursionError:
+            raise forms.ValidationError(SAMPLE_PROBLEMS["json_too_deep"]) from None
+        text = json_dumps_checked(claims)
     try:
-        data = json.loads(text)
-    except ValueError:
+        data = json_read(text, max_bytes=SAMPLE_MAX * 4, max_depth=SAMPLE_MAX_DEPTH)
+    except InputError as error:
         raise forms.ValidationError(
-            "Paste a JWT (header.payload.signature) or a JSON object."
+            SAMPLE_PROBLEMS.get(
+                error.code, "Paste a JWT (header.payload.signature) or a JSON object."
+            )
         ) from None
     if not isinstance(data, dict):
         raise forms.ValidationError("The JSON must be an object of claims or attributes.")
     return data
+
+
+def json_dumps_checked(claims: Any) -> str:
+    """Return decoded JWT claims as JSON text, so they meet the same reader's checks."""
+    try:
+        return json.dumps(claims, ensure_ascii=True)
+    except (ValueError, RecursionError):
+        raise forms.ValidationError(SAMPLE_PROBLEMS["json_too_deep"]) from None
 
 
 class TryItForm(forms.Form):

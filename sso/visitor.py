@@ -29,6 +29,7 @@ from sso.jwt.selectors import jwt_settings_get_enabled
 from sso.starters import STARTERS
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
+from tenants.inputs import ascii_int_or
 from tenants.models import Audience, Protocol, Site
 from tenants.selectors import site_get_by_public_id, site_is_usable
 
@@ -47,8 +48,9 @@ def _site_and_campaign(site_id: int, campaign_id: str | None) -> tuple[Site, Cam
             RefusalReason.SITE_DISABLED, site=site, detail={"requested_site_id": site_id}
         )
     campaign = None
-    if campaign_id and campaign_id.isdigit() and len(campaign_id) < 12:
-        campaign = campaign_get_active(site=site, pk=int(campaign_id))
+    pk = ascii_int_or(campaign_id, 0, minimum=1, maximum=2**63 - 1)
+    if pk:
+        campaign = campaign_get_active(site=site, pk=pk)
     if campaign is None:
         # Another site's campaign reads exactly like a missing one.
         raise SignInRefused(RefusalReason.BAD_REQUEST, site=site, detail={"campaign": "unknown"})

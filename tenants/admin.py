@@ -17,10 +17,13 @@ from django.db.models import ForeignKey, Model, QuerySet
 from django.forms import ModelChoiceField, ModelForm
 from django.http import HttpRequest
 
+from tenants.admin_params import BoundedParamsAdmin, admin_params_bound_auth, login_event_why
 from tenants.domains import site_domain_confirm, site_domain_verify_dns
 from tenants.models import Agent, LoginEvent, Site, SiteDomain, SiteOperator, SiteOwned
 from tenants.selectors import sites_operated_by
 from tenants.services import agent_deactivate, operator_grant
+
+admin_params_bound_auth()
 
 # Inlines other apps show under a site (they append to this list from their
 # own admin module, so tenants imports none of them).
@@ -42,7 +45,7 @@ def _site_pk_of(obj: Model) -> int | None:
     return getattr(obj, "site_id", None)
 
 
-class SiteScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SiteScopedAdmin(BoundedParamsAdmin):
     """Base admin for tenant data; ``site_lookup`` leads from the model to its Site."""
 
     site_lookup = "site"
@@ -104,6 +107,10 @@ class SiteAdmin(SiteScopedAdmin):
         (None, {"fields": ["site_id", "name", "is_active"]}),
         ("Embedding", {"fields": ["allowed_origins"]}),
         ("Sessions", {"fields": ["session_lifetime", "session_ends_with_browser"]}),
+        (
+            "Agents' sign-ins",
+            {"fields": ["jit_domains", "sync_name", "sync_department", "sync_role"]},
+        ),
     ]
 
     def get_inlines(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -129,7 +136,7 @@ class AgentAdmin(SiteScopedAdmin):
     list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "department", "is_active"]
     search_fields = ["email", "name"]
     autocomplete_fields = ["site"]
-    readonly_fields = ["last_sign_in_at", "created_at"]
+    readonly_fields = ["email_key", "last_sign_in_at", "created_at"]
     actions = ["deactivate"]
 
     @admin.action(description="Deactivate the selected agents (their sessions end at once)")
@@ -150,6 +157,7 @@ class LoginEventAdmin(SiteScopedAdmin):
         "protocol",
         "outcome",
         "reason",
+        "why",
         "subject",
         "client_ip",
     ]
@@ -162,6 +170,13 @@ class LoginEventAdmin(SiteScopedAdmin):
     ]
     search_fields = ["subject", "reason"]
     date_hierarchy = "created_at"
+    readonly_fields = ["why"]
+
+    @admin.display(description="why")
+    def why(self, obj: LoginEvent) -> str:
+        """Name what refused (never a value): each mapped field and whether it was
+        missing, wrongly typed or not an allowed choice; an identity's problem."""
+        return login_event_why(obj.detail)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -174,7 +189,7 @@ class LoginEventAdmin(SiteScopedAdmin):
 
 
 @admin.register(SiteOperator)
-class SiteOperatorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SiteOperatorAdmin(BoundedParamsAdmin):
     """Grants of sites to operators: superusers only."""
 
     list_display = ["user", "site"]

@@ -16,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
+from tenants.identity_keys import IdentityError, email_key, email_key_or_none
+
 if TYPE_CHECKING:
     pass
 
@@ -83,6 +85,19 @@ class Site(models.Model):
         default=False,
         help_text="Use a browser-session cookie instead of a persistent one.",
     )
+    jit_domains = models.TextField(
+        "domains for just-in-time agents",
+        blank=True,
+        help_text=(
+            "Email domains for which a sign-in may create an unknown agent, one per line. "
+            "Empty: the site's verified domains."
+        ),
+    )
+    sync_name = models.BooleanField(
+        "sign-in updates the agent's name", default=False, help_text="From the mapped name."
+    )
+    sync_department = models.BooleanField("sign-in updates the agent's department", default=True)
+    sync_role = models.BooleanField("sign-in updates the agent's role", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -95,6 +110,28 @@ class Site(models.Model):
     def allowed_origin_list(self) -> list[str]:
         """Return the allowed origins, normalised, in the order they were written."""
         return [normalise_origin(o) for o in self.allowed_origins.splitlines() if o.strip()]
+
+    @property
+    def agent_sync_fields(self) -> tuple[str, ...]:
+        """Return the agent fields a sign-in may update on an existing agent."""
+        chosen = (
+            ("name", self.sync_name),
+            ("department", self.sync_department),
+            ("role", self.sync_role),
+        )
+        return tuple(name for name, on in chosen if on)
+
+    def clean(self) -> None:
+        from tenants.identity_keys import domain_key
+
+        for line in self.jit_domains.splitlines():
+            if line.strip():
+                try:
+                    domain_key(line.strip().removeprefix("@"))
+                except IdentityError:
+                    raise ValidationError(
+                        {"jit_domains": f"{line.strip()[:80]!r} is not a domain we accept."}
+                    ) from None
 
 
 class SiteScopedQuerySet(models.QuerySet[Any]):
@@ -125,6 +162,13 @@ class Agent(SiteOwned):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="agents")
     email = models.EmailField(max_length=254)
+    # email_key(email): what sign-ins match on and what is unique per site.
+    # NULL only for a row the key could not be computed for (see migration
+    # 0004): such an agent matches no sign-in until its email is fixed.
+    # NULL, not "": several keyless rows must not collide in the constraint.
+    email_key = models.CharField(  # noqa: DJ001
+        "identity key", max_length=320, null=True, blank=True, editable=False
+    )
     name = models.CharField(max_length=200, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.AGENT)
     department = models.CharField(
@@ -142,14 +186,48 @@ class Agent(SiteOwned):
         constraints: ClassVar = [
             models.UniqueConstraint(
                 "site",
-                Lower("email"),
-                name="agent_email_unique_per_site",
+                "email_key",
+                name="agent_email_key_unique_per_site",
                 violation_error_message="This site already has an agent with this email.",
             )
         ]
 
     def __str__(self) -> str:
         return self.name or self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "email" in update_fields:
+            self.email_key = email_key_or_none(self.email)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "email_key"}
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Refuse an email that is no identity, or a look-alike of one (sets the key)."""
+        site = self.site if self.site_id else None
+        try:
+            self.email_key = email_key(self.email)
+        except IdentityError as error:
+            message = (
+                "This email could be mistaken for another (look-alike letters or a "
+                "form that changes under normalisation)."
+                if error.lookalike
+                else "Enter a valid email address."
+            )
+            raise ValidationError({"email": message}, code=f"email_{error.code}") from None
+        # The admin's form leaves the non-editable key out of its constraint
+        # checks, so uniqueness is checked here, on the key.
+        if site is not None and (
+            Agent.objects.for_site(site)
+            .filter(email_key=self.email_key)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                {"email": "This site already has an agent with this email."},
+                code="email_duplicate",
+            )
 
 
 class SiteOperator(SiteOwned):

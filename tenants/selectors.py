@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from typing_extensions import TypeIs
 
-from tenants.models import Agent, Site
+from tenants.identity_keys import IdentityError, domain_key
+from tenants.models import Agent, Site, SiteDomain
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -34,9 +35,30 @@ def site_get_usable(*, pk: int) -> Site | None:
     return site if site_is_usable(site) else None
 
 
-def agent_get_by_email(*, site: Site, email: str) -> Agent | None:
-    """Return the agent of ``site`` whose email matches, ignoring case."""
-    return Agent.objects.for_site(site).filter(email__iexact=email.strip()).first()
+def agent_get_by_key(*, site: Site, key: str) -> Agent | None:
+    """Return the agent of ``site`` whose identity key is ``key`` (see ``email_key``)."""
+    return Agent.objects.for_site(site).filter(email_key=key).first()
+
+
+def site_jit_domains(*, site: Site) -> frozenset[str]:
+    """Return the email domains (A-labels) ``site`` may create agents for.
+
+    Its own allow-list when set, else its verified domain claims.
+    """
+    listed = [line.strip().removeprefix("@") for line in site.jit_domains.splitlines()]
+    if not any(listed):
+        listed = list(
+            SiteDomain.objects.for_site(site)
+            .filter(verified_at__isnull=False)
+            .values_list("domain", flat=True)
+        )
+    keys = set()
+    for domain in filter(None, listed):
+        try:
+            keys.add(domain_key(domain))
+        except IdentityError:
+            continue
+    return frozenset(keys)
 
 
 def agent_get_signed_in(*, site_pk: int, pk: int) -> Agent | None:

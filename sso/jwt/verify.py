@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from jwt.types import Options
 
 from sso.jwt.keys import JwksUnavailableError, VerificationKey, site_keys
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason, SignInRefused
+from tenants.identity_keys import IdentityError, email_subject, subject_validate
+from tenants.inputs import printable, text_clean_deep
 from tenants.models import Audience, Protocol, Site
 from tenants.services import token_consume
 
@@ -79,9 +79,10 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         raise refuse(
             RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
         )
-    # PostgreSQL stores no NUL in text: a name or mapped claim holding one
-    # would fail a write deep in the sign-in, so none passes this point.
-    cleaned: dict[str, Any] = _without_nul(claims)
+    # PostgreSQL stores no NUL (nor a lone surrogate) in text: a name or
+    # mapped claim holding one would fail a write deep in the sign-in, so
+    # claims are cleaned here (see tenants.inputs for the policy).
+    cleaned: dict[str, Any] = text_clean_deep(claims)
     return cleaned
 
 
@@ -98,15 +99,10 @@ class _Refuser:
             site=self.site,
             audience=self.audience,
             protocol=Protocol.JWT,
-            subject=_printable(subject, 254),
-            detail={key: _printable(str(value), 100) for key, value in detail.items()},
+            # Token values reach the audit log: nothing unprintable, nothing long.
+            subject=printable(subject, 254),
+            detail={key: printable(str(value), 100) for key, value in detail.items()},
         )
-
-
-def _printable(value: str, limit: int) -> str:
-    # Token values reach the audit log: no control characters (PostgreSQL
-    # refuses NUL in text and JSON), nothing long.
-    return "".join(c if c.isprintable() else "?" for c in value[:limit])
 
 
 def _decode(
@@ -174,26 +170,12 @@ def jwt_subject(claims: dict[str, Any], *, audience: str) -> str:
     if audience == Audience.VISITOR:
         for claim in ("external_id", "sub"):
             value = claims.get(claim)
-            if isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip():
-                return str(value).strip()[:255]
+            if isinstance(value, str | int) and not isinstance(value, bool):
+                try:
+                    return subject_validate(str(value))
+                except IdentityError:
+                    continue
         return ""
-    email = claims.get("email")
-    return email if isinstance(email, str) and _is_email(email) else ""
-
-
-def _without_nul(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
-    return value
-
-
-def _is_email(value: str) -> bool:
-    try:
-        validate_email(value)
-    except ValidationError:
-        return False
-    return True
+    # A look-alike goes on to the session layer, which refuses it with its
+    # own reason (identity_lookalike) rather than "no email".
+    return email_subject(claims.get("email"))

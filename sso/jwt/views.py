@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sso.jwt.flows import RETURN_TO, jwt_agent_identity
+from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol
@@ -29,8 +30,12 @@ def agent_jwt_callback(request: HttpRequest, site_id: int) -> HttpResponse:
     site = site_get_by_public_id(site_id=site_id)
     data = request.POST if request.method == "POST" else request.GET
     try:
+        return_to = _return_to(request)
+        if site is not None and site.is_active:
+            # Before the token is spent: a refused return_to leaves it usable.
+            redirect_target_check(request, site=site, target=return_to, default="/")
         identity = jwt_agent_identity(site=site, site_id=site_id, token=data.get("jwt"))
-        result = sign_in(request, identity=identity, return_to=_return_to(request))
+        result = sign_in(request, identity=identity, return_to=return_to)
         response: HttpResponse = HttpResponseRedirect(result.redirect_to)
     except SignInRefused as refusal:
         response = render_refusal(

@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "sso_site.signin.middleware.SitePrincipalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sso_site.middleware.InputBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "sso_site.urls"

@@ -34,6 +34,8 @@ class RefusalReason(StrEnum):
     REPLAY = "replay"
     MFA_REQUIRED = "mfa_required"
     MAPPING_FAILED = "mapping_failed"
+    IDENTITY_LOOKALIKE = "identity_lookalike"
+    JIT_DOMAIN = "jit_domain_not_allowed"
     # SAML.
     SAML_MALFORMED = "saml_malformed"
     SAML_UNSIGNED = "saml_unsigned"
@@ -70,6 +72,15 @@ class RefusalReason(StrEnum):
     NOT_A_GUEST = "not_a_guest"
     ANOTHER_VISITOR = "another_visitor"
     HANDOFF_INVALID = "handoff_invalid"
+    # The input boundary (``tenants.inputs.InputError`` codes, answered 400).
+    BAD_INTEGER = "bad_integer"
+    INTEGER_OUT_OF_RANGE = "integer_out_of_range"
+    BAD_JSON = "bad_json"
+    BAD_TEXT = "bad_text"
+    BAD_ENCODING = "bad_encoding"
+    BODY_TOO_LARGE = "body_too_large"
+    JSON_TOO_DEEP = "json_too_deep"
+    UNREADABLE_BODY = "unreadable_body"
 
     @property
     def message(self) -> str:
@@ -88,6 +99,14 @@ _BAD_INPUT = {
     RefusalReason.JWT_MISSING,
     RefusalReason.JWT_MALFORMED,
     RefusalReason.JWT_TOO_LARGE,
+    RefusalReason.BAD_INTEGER,
+    RefusalReason.INTEGER_OUT_OF_RANGE,
+    RefusalReason.BAD_JSON,
+    RefusalReason.BAD_TEXT,
+    RefusalReason.BAD_ENCODING,
+    RefusalReason.BODY_TOO_LARGE,
+    RefusalReason.JSON_TOO_DEEP,
+    RefusalReason.UNREADABLE_BODY,
 }
 
 _STATUS = {
@@ -111,7 +130,13 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.UNSAFE_REDIRECT: "The address to return to is not one this site allows.",
     RefusalReason.REPLAY: "This sign-in has already been used. Please sign in again.",
     RefusalReason.MFA_REQUIRED: "This site requires multi-factor authentication.",
-    RefusalReason.MAPPING_FAILED: "Your account is missing information this site requires.",
+    RefusalReason.MAPPING_FAILED: (
+        "Your account lacks information this site requires, or has it in a form it cannot use."
+    ),
+    RefusalReason.IDENTITY_LOOKALIKE: (
+        "Your account name uses characters this site does not accept. Contact your administrator."
+    ),
+    RefusalReason.JIT_DOMAIN: "There is no agent with this account on this site.",
     RefusalReason.SAML_MALFORMED: "The identity provider's answer could not be read.",
     RefusalReason.SAML_UNSIGNED: "The identity provider's answer was not signed.",
     RefusalReason.SAML_BAD_SIGNATURE: "The identity provider's signature is not valid.",

@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from typing import Any, Literal, overload
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -20,16 +21,18 @@ from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import RefusalReason, SignInRefused
+from tenants.identity_keys import IdentityError, email_key, subject_validate
+from tenants.inputs import text_clean
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import (
-    agent_get_by_email,
+    agent_get_by_key,
     agent_get_signed_in,
     site_get_usable,
     site_is_usable,
+    site_jit_domains,
 )
 from tenants.services import agent_create, audit_record
 
-AGENT_MAPPED_FIELDS = ("name", "department", "role")
 EXTERNAL_ID_MAX = 255
 
 
@@ -68,7 +71,12 @@ def sign_in(
         protocol=identity.protocol,
         outcome=LoginEvent.Outcome.SUCCESS,
         subject=identity.subject,
-        detail={"reference": identity.reference} if identity.reference else None,
+        # What came in (subject) and whom it matched.
+        detail={
+            "principal": principal.pk,
+            "matched": _subject_of(principal),
+            **({"reference": identity.reference} if identity.reference else {}),
+        },
     )
     _session_bind(request, identity=identity, principal=principal)
     return SignInResult(principal=principal, redirect_to=redirect_to)
@@ -154,24 +162,46 @@ def _mapped(identity: VerifiedIdentity) -> MappedFields:
         ) from problem
 
 
+def _key_for(identity: VerifiedIdentity, value: str) -> str:
+    """Return the identity key of ``value`` (an email), or refuse: never a near match."""
+    try:
+        return email_key(value)
+    except IdentityError as error:
+        reason = RefusalReason.IDENTITY_LOOKALIKE if error.lookalike else RefusalReason.BAD_REQUEST
+        raise _refused(reason, identity, identity_problem=error.code) from None
+
+
 def _agent_for(identity: VerifiedIdentity) -> Agent:
-    """Return the agent, created just in time if allowed, with mapped fields refreshed."""
-    agent = agent_get_by_email(site=identity.site, email=identity.subject)
+    """Return the agent matched on the identity key, created just in time if
+    allowed (for the site's domains only), with the fields the site lets a
+    sign-in refresh.
+    """
+    site = identity.site
+    key = _key_for(identity, identity.subject)
+    agent = agent_get_by_key(site=site, key=key)
     if agent is None and not identity.jit_role:
         raise _refused(RefusalReason.UNKNOWN_AGENT, identity)
     if agent is not None and not agent.is_active:
         raise _refused(RefusalReason.AGENT_INACTIVE, identity)
+    if agent is None and key.rpartition("@")[2] not in site_jit_domains(site=site):
+        raise _refused(RefusalReason.JIT_DOMAIN, identity)
     mapped = _mapped(identity).fields
     if agent is None:
         claimed = identity.claims.get("name")
-        name = mapped.get("name", claimed if isinstance(claimed, str) else "")[:200]
-        agent = agent_create(
-            site=identity.site,
-            email=identity.subject,
-            name=name,
-            role=mapped.get("role", identity.jit_role),
-        )
-    changed = [name for name in AGENT_MAPPED_FIELDS if name in mapped]
+        name = mapped.get("name", claimed if isinstance(claimed, str) else "")
+        try:
+            agent = agent_create(
+                site=site,
+                email=identity.subject,
+                name=text_clean(str(name))[:200],
+                role=mapped.get("role", identity.jit_role),
+            )
+        except (ValidationError, IntegrityError):
+            # IntegrityError: a concurrent sign-in created the same agent first.
+            raise _refused(RefusalReason.BAD_REQUEST, identity, identity_problem="jit") from None
+        changed: list[str] = []
+    else:
+        changed = [name for name in site.agent_sync_fields if name in mapped]
     for name in changed:
         setattr(agent, name, mapped[name])
     agent.last_sign_in_at = timezone.now()
@@ -180,10 +210,16 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
 
 
 def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
-    """Create or refresh the visitor: keyed by the mapped external ID, else the subject."""
+    """Create or refresh the visitor: keyed by the mapped external ID, else the subject.
+
+    An external ID that is an email is keyed as agents are (``email_key``).
+    """
     fields = dict(mapped.fields)
-    external_id = str(fields.pop("external_id", "") or identity.subject).strip()
-    if not external_id or len(external_id) > EXTERNAL_ID_MAX:
+    raw = fields.pop("external_id", "") or identity.subject
+    try:
+        external_id = subject_validate(str(raw), max_length=EXTERNAL_ID_MAX)
+    except IdentityError as error:
+        code = "missing" if not str(raw).strip() else error.code.replace("invalid", "wrong_type")
         raise SignInRefused(
             RefusalReason.MAPPING_FAILED,
             site=identity.site,
@@ -192,9 +228,19 @@ def _visitor_for(identity: VerifiedIdentity, mapped: MappedFields) -> Visitor:
             subject=identity.subject[:254],
             detail={
                 "fields": ["external_id"],
+                "problems": [{"target": "external_id", "code": code}],
                 **({"reference": identity.reference} if identity.reference else {}),
             },
-        )
+        ) from None
+    if "@" in external_id:
+        try:
+            external_id = email_key(external_id)
+        except IdentityError as error:
+            if error.lookalike:
+                raise _refused(
+                    RefusalReason.IDENTITY_LOOKALIKE, identity, identity_problem=error.code
+                ) from None
+            # Not an email at all: an opaque external ID, kept as it is.
     return visitor_upsert(
         site=identity.site,
         external_id=external_id,
@@ -208,14 +254,14 @@ def _subject_of(principal: Agent | Visitor) -> str:
     return principal.email if isinstance(principal, Agent) else principal.external_id
 
 
-def _refused(reason: RefusalReason, identity: VerifiedIdentity) -> SignInRefused:
+def _refused(reason: RefusalReason, identity: VerifiedIdentity, **detail: str) -> SignInRefused:
     return SignInRefused(
         reason,
         site=identity.site,
         audience=identity.audience,
         protocol=identity.protocol,
         subject=identity.subject,
-        detail={"reference": identity.reference} if identity.reference else None,
+        detail={**({"reference": identity.reference} if identity.reference else {}), **detail},
     )
 
 

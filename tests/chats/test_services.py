@@ -157,7 +157,7 @@ def test_handoff_codes_are_single_use(site: Site, campaigns: Campaigns) -> None:
     assert refused.value.reason == RefusalReason.HANDOFF_INVALID
 
 
-def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
+def test_handoff_codes_are_bound_to_site_and_campaign_and_not_spent_by_a_wrong_window(
     site: Site, other_site: Site, campaigns: Campaigns
 ) -> None:
     visitor = visitor_of(site)
@@ -168,8 +168,12 @@ def test_handoff_codes_are_bound_to_site_and_campaign_and_spent_by_a_wrong_try(
         with pytest.raises(ChatRefusedError) as refused:
             visitor_handoff_redeem(site=site_, campaign=campaign, credential=credential, code=code)
         assert refused.value.reason == RefusalReason.HANDOFF_INVALID
-        # The wrong attempt spent it: the right window cannot use it either.
+        # Another window's wrong attempt did not spend it: the right window redeems it once.
         right = ChatCredential(site.pk, campaigns.none.pk, None, None)
+        new, _ = visitor_handoff_redeem(
+            site=site, campaign=campaigns.none, credential=right, code=code
+        )
+        assert new.visitor_pk == visitor.pk
         with pytest.raises(ChatRefusedError) as refused:
             visitor_handoff_redeem(site=site, campaign=campaigns.none, credential=right, code=code)
         assert refused.value.reason == RefusalReason.HANDOFF_INVALID

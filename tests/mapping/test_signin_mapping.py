@@ -184,6 +184,8 @@ def test_saml_visitor_sign_in_maps_pysaml2_attributes(site: Site) -> None:
 @pytest.mark.parametrize("protocol", [Protocol.JWT, Protocol.SAML])
 def test_agent_fields_are_refreshed_at_each_sign_in(agent: Agent, protocol: Protocol) -> None:
     site = agent.site
+    site.sync_name = site.sync_role = True
+    site.save()
     common = {"audience": Audience.AGENT, "protocol": protocol}
     if protocol == Protocol.JWT:
         mapping(site, source="org.department", target="department", **common)
@@ -213,6 +215,23 @@ def test_agent_fields_are_refreshed_at_each_sign_in(agent: Agent, protocol: Prot
         agent.refresh_from_db()
         assert result.principal == agent
         assert (agent.name, agent.department, agent.role) == (name, dept, role.lower())
+
+
+def test_by_default_a_sign_in_refreshes_the_department_only(agent: Agent) -> None:
+    """Issue 10: the site chooses which claims may update an existing agent."""
+    site = agent.site
+    common = {"audience": Audience.AGENT, "protocol": Protocol.JWT}
+    mapping(site, source="dept", target="department", **common)
+    mapping(site, source="app_role", target="role", lower=True, **common)
+    before = (agent.name, agent.role)
+    claims = jwt_claims(email=agent.email, name="Mallory", dept="VIP", app_role="admin")
+    ident = identity(
+        site, audience=Audience.AGENT, protocol=Protocol.JWT, subject=agent.email, claims=claims
+    )
+    sign_in(session_request(), identity=ident)
+    agent.refresh_from_db()
+    assert (agent.name, agent.role) == before
+    assert agent.department == "VIP"
 
 
 def test_without_mappings_agent_sign_in_is_unchanged(agent: Agent) -> None:

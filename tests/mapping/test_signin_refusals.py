@@ -133,6 +133,8 @@ def test_a_failed_agent_mapping_leaves_the_signed_in_session_and_agent_alone(
 
 
 def test_a_failed_mapping_creates_no_just_in_time_agent(site: Site) -> None:
+    site.jit_domains = "a.example"  # just-in-time creation allowed for this domain
+    site.save(update_fields=["jit_domains"])
     mapping(site, audience=Audience.AGENT, source="dept", target="department", required=True)
     ident = identity(
         site,

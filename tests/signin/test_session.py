@@ -49,7 +49,7 @@ def test_sign_in_records_success_and_applies_site_lifetime(agent: Agent) -> None
     event = LoginEvent.objects.get()
     assert (event.site, event.outcome, event.subject) == (agent.site, "success", agent.email)
     assert event.client_ip == "203.0.113.7"
-    assert event.detail == {"reference": "test-jti"}
+    assert event.detail == {"reference": "test-jti", "principal": agent.pk, "matched": agent.email}
     agent.refresh_from_db()
     assert agent.last_sign_in_at is not None
 
@@ -174,6 +174,8 @@ def test_sign_out_flushes_the_session_and_is_audited(agent: Agent) -> None:
 
 
 def test_just_in_time_creation_makes_an_agent_only_when_asked(site: Site) -> None:
+    site.jit_domains = "a.example"
+    site.save()
     identity = identity_for(AgentFactory.build(site=site, email="new@a.example"))
     with pytest.raises(SignInRefused) as refused:
         sign_in(session_request(), identity=identity)

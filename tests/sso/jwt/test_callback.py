@@ -129,6 +129,8 @@ def test_jit_creates_an_unknown_agent_with_the_default_role(
     client: Client, site: Site, jwt_configure: Any, jwt_factory: JwtFactory
 ) -> None:
     jwt_configure(site, jit_enabled=True, jit_role=Agent.Role.SUPERVISOR)
+    site.jit_domains = "shop.example"
+    site.save()
     token = jwt_factory(site, email="New.Person@shop.example", name="New Person")
 
     assert client.get(callback_url(site), {"jwt": token}).status_code == 302
@@ -220,6 +222,8 @@ def test_nul_characters_in_claims_never_reach_the_database(
     client: Client, site: Site, jwt_configure: Any, jwt_factory: JwtFactory
 ) -> None:
     jwt_configure(site, jit_enabled=True)
+    site.jit_domains = "shop.example"
+    site.save()
     token = jwt_factory(site, email="nul@shop.example", name="Eve\x00 Null")
     assert client.get(callback_url(site), {"jwt": token}).status_code == 302
     assert Agent.objects.get(email="nul@shop.example").name == "Eve Null"
