@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "djangosaml2",
     "sso.saml",
     "api",
+    "scim",
 ]
 
 MIDDLEWARE = [
