@@ -77,6 +77,9 @@ class DirectoryLink(SiteOwned):
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="directory")
+    user_name = models.CharField(
+        max_length=255, blank=True, help_text="SCIM userName, when not the agent's email."
+    )
     external_id = models.CharField(max_length=255, blank=True)
     granted_role = models.CharField(max_length=20, blank=True)
     granted_department = models.CharField(max_length=100, blank=True)

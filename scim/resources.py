@@ -17,6 +17,7 @@ from scim2_models import (
     GroupMembership,
     Meta,
     Name,
+    ResponseParameters,
     User,
 )
 
@@ -29,7 +30,7 @@ def agent_as_user(agent: Agent, *, base_url: str) -> User[Any]:
     return User(
         id=str(agent.pk),
         external_id=(link.external_id if link is not None else "") or None,
-        user_name=agent.email,
+        user_name=(link.user_name if link is not None else "") or agent.email,
         display_name=agent.name or None,
         name=Name(formatted=agent.name) if agent.name else None,
         emails=[Email(value=agent.email, type="work", primary=True)],
@@ -59,7 +60,12 @@ def group_as_group(group: ScimGroup, *, base_url: str) -> Group[Any]:
         external_id=group.external_id or None,
         display_name=group.display_name,
         members=[
-            GroupMember(value=str(agent.pk), display=agent.email, ref=f"{base_url}/Users/{agent.pk}")
+            GroupMember(
+                value=str(agent.pk),
+                display=agent.email,
+                type="User",
+                ref=f"{base_url}/Users/{agent.pk}",
+            )
             for agent in group.members.all()
         ]
         or None,
@@ -73,20 +79,29 @@ def group_as_group(group: ScimGroup, *, base_url: str) -> Group[Any]:
 
 
 def user_fields(user: User[Any]) -> dict[str, Any]:
-    """Return the agent fields a SCIM User sets: email, name, active, external_id."""
+    """Return the fields a SCIM User sets.
+
+    The agent's email is ``userName`` when that is an address (Okta's
+    default), else the primary (or work, or first) email; a ``userName``
+    that is not the email (an Entra ID UPN, say) is kept beside it.
+    """
     emails = user.emails or []
     work = next((e for e in emails if e.primary), None) or next(
         (e for e in emails if e.type == "work"), None
     )
-    email = user.user_name or ""
-    if "@" not in email and work is not None and work.value:
-        email = work.value
+    first = next((e for e in emails if e.value), None)
+    user_name = user.user_name or ""
+    email = user_name
+    if "@" not in email:
+        chosen = work or first
+        email = chosen.value if chosen is not None and chosen.value else user_name
     name = user.display_name or ""
     if not name and user.name is not None:
         name = user.name.formatted or " ".join(
             part for part in (user.name.given_name, user.name.family_name) if part
         )
     return {
+        "user_name": "" if user_name.casefold() == email.casefold() else user_name[:255],
         "email": email,
         "name": name[:200],
         "active": True if user.active is None else bool(user.active),
@@ -94,6 +109,12 @@ def user_fields(user: User[Any]) -> dict[str, Any]:
     }
 
 
-def dump(resource: Any, *, ctx: Context = Context.RESOURCE_QUERY_RESPONSE) -> dict[str, Any]:
-    payload: dict[str, Any] = resource.model_dump(scim_ctx=ctx)
+def dump(
+    resource: Any,
+    *,
+    ctx: Context = Context.RESOURCE_QUERY_RESPONSE,
+    params: ResponseParameters[Any] | None = None,
+) -> dict[str, Any]:
+    """Return ``resource`` as SCIM JSON, with only the attributes ``params`` asks for."""
+    payload: dict[str, Any] = resource.model_dump(scim_ctx=ctx, response_parameters=params)
     return payload

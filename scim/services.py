@@ -90,11 +90,13 @@ def _agent_resync(*, site: Site, agent: Agent) -> None:
 
 @transaction.atomic
 def scim_user_create(
-    *, site: Site, email: str, name: str, active: bool, external_id: str
+    *, site: Site, user_name: str, email: str, name: str, active: bool, external_id: str
 ) -> Agent:
     """Create ``site``'s agent from a SCIM User (raises ValidationError on bad data)."""
     agent = agent_create(site=site, email=email, name=name, source=Agent.Source.SCIM)
-    DirectoryLink.objects.create(site=site, agent=agent, external_id=external_id)
+    DirectoryLink.objects.create(
+        site=site, agent=agent, user_name=user_name, external_id=external_id
+    )
     if not active:
         agent_deactivate(site=site, agent=agent)
     _agent_resync(site=site, agent=agent)
@@ -103,7 +105,14 @@ def scim_user_create(
 
 @transaction.atomic
 def scim_user_update(
-    *, site: Site, agent: Agent, email: str, name: str, active: bool, external_id: str
+    *,
+    site: Site,
+    agent: Agent,
+    user_name: str,
+    email: str,
+    name: str,
+    active: bool,
+    external_id: str,
 ) -> list[str]:
     """Replace ``agent``'s SCIM fields; return the names of those that changed.
 
@@ -130,10 +139,15 @@ def scim_user_update(
         agent_deactivate(site=site, agent=agent)
         changed.append("is_active")
     link, _ = DirectoryLink.objects.get_or_create(site=site, agent=agent)
-    if link.external_id != external_id:
-        link.external_id = external_id
-        link.save(update_fields=["external_id"])
-        changed.append("external_id")
+    linked = [
+        field
+        for field, value in (("user_name", user_name), ("external_id", external_id))
+        if getattr(link, field) != value
+    ]
+    if linked:
+        link.user_name, link.external_id = user_name, external_id
+        link.save(update_fields=linked)
+        changed += linked
     _agent_resync(site=site, agent=agent)
     return changed
 

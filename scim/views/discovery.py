@@ -14,7 +14,7 @@ from scim2_models import (
     ETag,
     Filter,
     Group,
-    ListResponse,
+    NotImplementedException,
     Patch,
     ResourceType,
     Schema,
@@ -71,16 +71,25 @@ def _resource_type(model: Any, base_url: str) -> dict[str, Any]:
 
 def _schema(model: Any, base_url: str) -> dict[str, Any]:
     payload = dump(model.to_schema())
+    for attribute in payload.get("attributes", []):
+        if model is User and attribute["name"] == "emails":
+            # An agent is an email address: a User needs one (or an email
+            # as its userName), and says so to clients that read the schema.
+            attribute["required"] = True
+            for sub in attribute.get("subAttributes", []):
+                sub["required"] = sub["required"] or sub["name"] == "value"
     payload["meta"] = {"resourceType": "Schema", "location": f"{base_url}/Schemas/{payload['id']}"}
     return payload
 
 
 def _listed(items: list[dict[str, Any]]) -> dict[str, Any]:
-    listed = ListResponse[Any](
-        total_results=len(items), start_index=1, items_per_page=len(items)
-    ).model_dump(scim_ctx=None)
-    listed["Resources"] = items
-    return listed
+    return {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": len(items),
+        "startIndex": 1,
+        "itemsPerPage": len(items),
+        "Resources": items,
+    }
 
 
 class ResourceTypeView(ScimView):
@@ -103,6 +112,15 @@ class SchemaView(ScimView):
         if found is None:
             raise Http404
         return self.scim_response(found)
+
+
+class RootSearchView(ScimView):
+    """``/.search`` across resource types is not offered (RFC 7644 §3.4.3: 501)."""
+
+    def post(self, request: Request, site_id: int) -> Response:
+        raise NotImplementedException(
+            detail="Search one resource type: POST /Users/.search or /Groups/.search."
+        )
 
 
 class UnknownView(ScimView):

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework.request import Request
 from rest_framework.response import Response
-from scim2_models import Context, Group, PatchOp
+from scim2_models import Context, Group, PatchOp, SearchRequest
 
 from api.models import ApiChange
 from scim.models import ScimGroup
@@ -17,7 +17,13 @@ from scim.resources import dump, group_as_group
 from scim.selectors import scim_groups
 from scim.services import scim_group_delete, scim_group_save
 from scim.views.base import ScimView, etag_of
-from scim.views.listing import equality_on, scim_list
+from scim.views.listing import (
+    equality_on,
+    params_from_query,
+    scim_list,
+    search_from_body,
+    search_from_query,
+)
 from tenants.models import Agent
 
 
@@ -59,12 +65,15 @@ class ScimGroupMixin(ScimView):
 
 class GroupListView(ScimGroupMixin):
     def get(self, request: Request, site_id: int) -> Response:
+        return self.search(search_from_query(Group, request.query_params))
+
+    def search(self, search: SearchRequest[Any]) -> Response:
         groups = self.groups()
-        name = equality_on(request.query_params.get("filter"), "displayName")
+        name = equality_on(search, "displayName")
         if name is not None:
             groups = groups.filter(display_name__iexact=name)
         payload = scim_list(
-            query=request.query_params.dict(),
+            search=search,
             model=Group,
             items=groups,
             as_resource=lambda g: group_as_group(g, base_url=self.base_url()),
@@ -76,12 +85,21 @@ class GroupListView(ScimGroupMixin):
         return self.answer(self.save(None, group), 201)
 
 
+class GroupSearchView(GroupListView):
+    def post(self, request: Request, site_id: int) -> Response:
+        return self.search(search_from_body(Group, self.body()))
+
+
 class GroupDetailView(ScimGroupMixin):
     def get(self, request: Request, site_id: int, pk: str) -> Response:
-        payload = self.group_payload(self.group(pk))
+        group = self.group(pk)
+        payload = self.group_payload(group)
         etag = payload["meta"]["version"]
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})
+        params = params_from_query(Group, request.query_params)
+        if params is not None:
+            payload = dump(group_as_group(group, base_url=self.base_url()), params=params)
         return self.scim_response(payload, etag=etag)
 
     def put(self, request: Request, site_id: int, pk: str) -> Response:

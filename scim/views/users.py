@@ -5,18 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from rest_framework.request import Request
 from rest_framework.response import Response
-from scim2_models import Context, PatchOp, User
+from scim2_models import Context, PatchOp, SearchRequest, User
 
 from api.models import ApiChange
 from scim.resources import agent_as_user, dump, user_fields
 from scim.selectors import scim_agents
 from scim.services import scim_user_create, scim_user_delete, scim_user_update
 from scim.views.base import ScimView, etag_of
-from scim.views.listing import equality_on, scim_list
+from scim.views.listing import (
+    equality_on,
+    params_from_query,
+    scim_list,
+    search_from_body,
+    search_from_query,
+)
 from tenants.identity_keys import email_key_or_none
 from tenants.models import Agent
 
@@ -46,13 +52,17 @@ class ScimUserMixin(ScimView):
 
 class UserListView(ScimUserMixin):
     def get(self, request: Request, site_id: int) -> Response:
+        return self.search(search_from_query(User, request.query_params))
+
+    def search(self, search: SearchRequest[Any]) -> Response:
         agents = self.agents()
-        user_name = equality_on(request.query_params.get("filter"), "userName")
+        user_name = equality_on(search, "userName")
         if user_name is not None:
+            by_name = Q(directory__user_name__iexact=user_name)
             key = email_key_or_none(user_name)
-            agents = agents.filter(email_key=key) if key else agents.none()
+            agents = agents.filter(by_name | Q(email_key=key) if key else by_name)
         payload = scim_list(
-            query=request.query_params.dict(),
+            search=search,
             model=User,
             items=agents,
             as_resource=lambda a: agent_as_user(a, base_url=self.base_url()),
@@ -67,6 +77,11 @@ class UserListView(ScimUserMixin):
         return self.answer(agent, 201)
 
 
+class UserSearchView(UserListView):
+    def post(self, request: Request, site_id: int) -> Response:
+        return self.search(search_from_body(User, self.body()))
+
+
 class UserDetailView(ScimUserMixin):
     def get(self, request: Request, site_id: int, pk: str) -> Response:
         agent = self.agent(pk)
@@ -74,6 +89,9 @@ class UserDetailView(ScimUserMixin):
         etag = payload["meta"]["version"]
         if request.headers.get("If-None-Match") == etag:
             return Response(status=304, headers={"ETag": etag})
+        params = params_from_query(User, request.query_params)
+        if params is not None:
+            payload = dump(agent_as_user(agent, base_url=self.base_url()), params=params)
         return self.scim_response(payload, etag=etag)
 
     def put(self, request: Request, site_id: int, pk: str) -> Response:
