@@ -147,9 +147,15 @@ def _error_of(exc: Exception) -> tuple[int, str, str]:
         error = exc.to_error()
         return error.status or 400, error.scim_type or "", error.detail or ""
     if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        for error in errors:
+            cause = (error.get("ctx") or {}).get("error")
+            if isinstance(cause, SCIMException):
+                return _error_of(cause)
         # Field locations only: the input values may be personal data.
-        where = sorted({".".join(map(str, e["loc"])) for e in exc.errors()})[:5]
-        return 400, "invalidValue", "Invalid value for: " + (", ".join(where) or "body")
+        where = sorted({".".join(map(str, e["loc"])) for e in errors})[:5]
+        scim_type = "invalidFilter" if "filter" in where else "invalidValue"
+        return 400, scim_type, "Invalid value for: " + (", ".join(where) or "body")
     if isinstance(exc, DjangoValidationError):
         messages = exc.messages
         unique = any("already has" in m for m in messages)
