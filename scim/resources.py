@@ -17,6 +17,7 @@ from scim2_models import (
     GroupMembership,
     Meta,
     Name,
+    Reference,
     ResponseParameters,
     User,
 )
@@ -33,13 +34,13 @@ def agent_as_user(agent: Agent, *, base_url: str) -> User[Any]:
         user_name=(link.user_name if link is not None else "") or agent.email,
         display_name=agent.name or None,
         name=Name(formatted=agent.name) if agent.name else None,
-        emails=[Email(value=agent.email, type="work", primary=True)],
+        emails=[Email(value=agent.email, type=Email.Type.work, primary=True)],
         active=agent.is_active,
         groups=[
             GroupMembership(
                 value=str(group.pk),
                 display=group.display_name,
-                ref=f"{base_url}/Groups/{group.pk}",
+                ref=Reference(f"{base_url}/Groups/{group.pk}"),
                 type="direct",
             )
             for group in agent.scim_groups.all()
@@ -54,7 +55,7 @@ def agent_as_user(agent: Agent, *, base_url: str) -> User[Any]:
     )
 
 
-def group_as_group(group: ScimGroup, *, base_url: str) -> Group[Any]:
+def group_as_group(group: ScimGroup, *, base_url: str) -> Group:
     return Group(
         id=str(group.pk),
         external_id=group.external_id or None,
@@ -64,7 +65,7 @@ def group_as_group(group: ScimGroup, *, base_url: str) -> Group[Any]:
                 value=str(agent.pk),
                 display=agent.email,
                 type="User",
-                ref=f"{base_url}/Users/{agent.pk}",
+                ref=Reference(f"{base_url}/Users/{agent.pk}"),
             )
             for agent in group.members.all()
         ]

@@ -26,7 +26,9 @@ def site_has_group_roles(*, site: Site) -> bool:
 def agent_scim_group_names(*, site: Site, agent: Agent) -> list[str]:
     """Return the names of ``site``'s SCIM groups ``agent`` belongs to."""
     return list(
-        ScimGroup.objects.for_site(site).filter(members=agent).values_list("display_name", flat=True)
+        ScimGroup.objects.for_site(site)
+        .filter(members=agent)
+        .values_list("display_name", flat=True)
     )
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from scim.views.discovery import ResourceTypeView, RootSearchView, SchemaView, ServiceProviderConfigView, UnknownView
+from scim.views.discovery import (
+    ResourceTypeView,
+    RootSearchView,
+    SchemaView,
+    ServiceProviderConfigView,
+    UnknownView,
+)
 from scim.views.groups import GroupDetailView, GroupListView, GroupSearchView
 from scim.views.users import UserDetailView, UserListView, UserSearchView
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any, ClassVar, cast
+from typing import Any, NoReturn, cast
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -71,11 +71,11 @@ def etag_of(payload: dict[str, Any]) -> str:
 
 
 class ScimView(APIView):
-    authentication_classes: ClassVar = [ApiTokenAuthentication]
-    permission_classes: ClassVar = [ScimScope]
-    throttle_classes: ClassVar = [TokenRateThrottle]
-    parser_classes: ClassVar = [ScimParser, JSONParser]
-    renderer_classes: ClassVar = [ScimRenderer, JSONRenderer]
+    authentication_classes = [ApiTokenAuthentication]
+    permission_classes = [ScimScope]
+    throttle_classes = [TokenRateThrottle]
+    parser_classes = [ScimParser, JSONParser]
+    renderer_classes = [ScimRenderer, JSONRenderer]
     metadata_class = None
     schema = None  # SCIM is described by its own discovery endpoints
 
@@ -111,7 +111,11 @@ class ScimView(APIView):
     def check_if_match(self, current: str) -> None:
         """Refuse a write whose If-Match names another version (RFC 7644 §3.14)."""
         wanted = self.request.headers.get("If-Match")
-        if wanted and wanted.strip() != "*" and current not in {v.strip() for v in wanted.split(",")}:
+        if (
+            wanted
+            and wanted.strip() != "*"
+            and current not in {v.strip() for v in wanted.split(",")}
+        ):
             raise _Precondition
 
     @override
@@ -123,15 +127,16 @@ class ScimView(APIView):
         )
         if status == 401:
             response["WWW-Authenticate"] = 'Bearer realm="scim"'
-        if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait))
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            response["Retry-After"] = str(int(wait))
         response.exception = True
         return response
 
     @override
     def permission_denied(
         self, request: Request, message: str | None = None, code: str | None = None
-    ) -> None:
+    ) -> NoReturn:
         if request.auth is None:
             raise exceptions.NotAuthenticated
         raise exceptions.PermissionDenied(message)
@@ -144,8 +149,8 @@ class _Precondition(Exception):  # noqa: N818 - internal signal
 def _error_of(exc: Exception) -> tuple[int, str, str]:
     """Return (status, scimType, detail) for ``exc``; unknown errors re-raise."""
     if isinstance(exc, SCIMException):
-        error = exc.to_error()
-        return error.status or 400, error.scim_type or "", error.detail or ""
+        scim_error = exc.to_error()
+        return scim_error.status or 400, scim_error.scim_type or "", scim_error.detail or ""
     if isinstance(exc, ValidationError):
         errors = exc.errors()
         for error in errors:
@@ -159,8 +164,10 @@ def _error_of(exc: Exception) -> tuple[int, str, str]:
     if isinstance(exc, DjangoValidationError):
         messages = exc.messages
         unique = any("already has" in m for m in messages)
-        return (409 if unique else 400), ("uniqueness" if unique else "invalidValue"), (
-            " ".join(messages)[:300]
+        return (
+            (409 if unique else 400),
+            ("uniqueness" if unique else "invalidValue"),
+            (" ".join(messages)[:300]),
         )
     if isinstance(exc, IntegrityError):
         return 409, "uniqueness", "The resource conflicts with an existing one."

@@ -17,7 +17,6 @@ from scim2_models import (
     NotImplementedException,
     Patch,
     ResourceType,
-    Schema,
     ServiceProviderConfig,
     Sort,
     User,
@@ -41,7 +40,7 @@ def _config() -> ServiceProviderConfig:
         etag=ETag(supported=True),
         authentication_schemes=[
             AuthenticationScheme(
-                type="oauthbearertoken",
+                type=AuthenticationScheme.Type.oauthbearertoken,
                 name="Bearer token",
                 description="A per-site API token with the scim scope, made in the admin.",
                 primary=True,

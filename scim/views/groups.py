@@ -46,7 +46,7 @@ class ScimGroupMixin(ScimView):
         payload = self.group_payload(self.group(str(group.pk)))
         return self.scim_response(payload, status, etag=payload["meta"]["version"])
 
-    def save(self, group: ScimGroup | None, resource: Group[Any]) -> ScimGroup:
+    def save(self, group: ScimGroup | None, resource: Group) -> ScimGroup:
         """Save ``resource``; members that are no agent of the site are ignored."""
         ids = [int(m.value) for m in resource.members or [] if m.value and m.value.isdigit()]
         members = Agent.objects.for_site(self.site).filter(pk__in=ids)
@@ -105,9 +105,7 @@ class GroupDetailView(ScimGroupMixin):
     def put(self, request: Request, site_id: int, pk: str) -> Response:
         group = self.group(pk)
         self.check_if_match(self.group_payload(group)["meta"]["version"])
-        resource = Group.model_validate(
-            self.body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
-        )
+        resource = Group.model_validate(self.body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
         return self.answer(self.save(group, resource))
 
     def patch(self, request: Request, site_id: int, pk: str) -> Response:

@@ -70,7 +70,9 @@ class UserListView(ScimUserMixin):
         return self.scim_response(payload)
 
     def post(self, request: Request, site_id: int) -> Response:
-        user = User.model_validate(self.body(), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+        user: User[Any] = User.model_validate(
+            self.body(), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+        )
         with transaction.atomic():
             agent = scim_user_create(site=self.site, **user_fields(user))
             self.record(agent, ApiChange.Action.CREATE, ["email", "name", "is_active"])
@@ -97,13 +99,17 @@ class UserDetailView(ScimUserMixin):
     def put(self, request: Request, site_id: int, pk: str) -> Response:
         agent = self.agent(pk)
         self.check_if_match(self.user_payload(agent)["meta"]["version"])
-        user = User.model_validate(self.body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        user: User[Any] = User.model_validate(
+            self.body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST
+        )
         return self._save(agent, user_fields(user))
 
     def patch(self, request: Request, site_id: int, pk: str) -> Response:
         agent = self.agent(pk)
         self.check_if_match(self.user_payload(agent)["meta"]["version"])
-        patch = PatchOp[User].model_validate(self.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+        patch = PatchOp[User[Any]].model_validate(
+            self.body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+        )
         user = agent_as_user(agent, base_url=self.base_url())
         patch.patch(user)
         return self._save(agent, user_fields(user))

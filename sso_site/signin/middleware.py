@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from sso_site.signin.keys import session_key_for
-from sso_site.signin.requests import SiteRequest
 from sso_site.signin.refusals import render_refusal
+from sso_site.signin.requests import SiteRequest
 from sso_site.signin.session import agent_binding_refusal, principal_from_session
 from tenants.models import Audience
 
@@ -34,6 +35,7 @@ class SitePrincipalMiddleware:
                 # the reason, rather than a silent trip to the login page.
                 refusal = agent_binding_refusal(request.session.pop(key))
                 if refusal is not None:
-                    return render_refusal(request, refusal).render()
+                    response = render_refusal(request, refusal)
+                    return response.render() if isinstance(response, TemplateResponse) else response
         request.agent = agent
         return self.get_response(request)

@@ -26,8 +26,8 @@ from tenants.identity_keys import IdentityError, email_key, subject_validate
 from tenants.inputs import text_clean
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import (
-    agent_get_by_pk,
     agent_get_by_key,
+    agent_get_by_pk,
     agent_get_signed_in,
     site_get_usable,
     site_is_usable,

@@ -26,7 +26,7 @@ class ScimSession(requests.Session):
         if raw_token:
             self.headers["Authorization"] = f"Bearer {raw_token}"
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
+    def request(self, method: Any, url: Any, *args: Any, **kwargs: Any) -> Any:
         if isinstance(url, str) and url.startswith("/"):
             url = self.base + url
         kwargs.setdefault("timeout", 30)

@@ -19,7 +19,7 @@ from tests.conftest import identity_for, session_request
 from tests.scim.conftest import ScimSession, new_user
 
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-DEACTIVATE = {
+DEACTIVATE: dict[str, Any] = {
     "schemas": [PATCH],
     "Operations": [{"op": "replace", "path": "active", "value": False}],
 }

@@ -23,13 +23,24 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
         (b'"a string"', 400, "invalidSyntax"),
         (b'{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}', 400, None),
         (b'{"userName": 12, "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}', 400, None),
-        (b'{"userName": "no-email", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}',
-         400, "invalidValue"),
+        (
+            b'{"userName": "no-email", "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"]}',
+            400,
+            "invalidValue",
+        ),
         (b'{"userName": "a@a.example", "active": "maybe"}', 400, None),
         (b'{"userName": "a\\u0000@a.example"}', 400, None),
     ],
-    ids=["not-json", "array", "string", "no-username", "username-number", "no-email",
-         "active-not-bool", "nul"],
+    ids=[
+        "not-json",
+        "array",
+        "string",
+        "no-username",
+        "username-number",
+        "no-email",
+        "active-not-bool",
+        "nul",
+    ],
 )
 def test_malformed_user_is_a_scim_error(
     scim: ScimSession, body: bytes, status: int, scim_type: str | None
@@ -53,7 +64,9 @@ def test_malformed_user_is_a_scim_error(
 )
 def test_malformed_patch_is_a_scim_error(scim: ScimSession, operations: Any) -> None:
     user = scim.post("/Users", json=new_user()).json()
-    response = scim.patch(f"/Users/{user['id']}", json={"schemas": [PATCH], "Operations": operations})
+    response = scim.patch(
+        f"/Users/{user['id']}", json={"schemas": [PATCH], "Operations": operations}
+    )
     assert 400 <= response.status_code < 500, response.text
     assert_scim_error(response, response.status_code)
     assert Agent.objects.get(pk=user["id"]).is_active
@@ -61,7 +74,7 @@ def test_malformed_patch_is_a_scim_error(scim: ScimSession, operations: Any) -> 
 
 @pytest.mark.parametrize(
     "query",
-    ['userName eq', "((", 'userName zz "a"', 'emails[type eq "work"'],
+    ["userName eq", "((", 'userName zz "a"', 'emails[type eq "work"'],
 )
 def test_malformed_filter_is_invalid_filter(scim: ScimSession, query: str) -> None:
     assert_scim_error(scim.get("/Users", params={"filter": query}), 400, "invalidFilter")

@@ -79,7 +79,7 @@ def test_pagination_pages_through_the_users(scim: ScimSession) -> None:
 
 def test_patch_deactivates_the_agent_and_logs_it(scim: ScimSession, site: Site) -> None:
     user = create(scim)
-    patch = {
+    patch: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"active": False}}],
     }
@@ -95,7 +95,7 @@ def test_patch_deactivates_the_agent_and_logs_it(scim: ScimSession, site: Site) 
 
 def test_patch_with_a_path_changes_the_name(scim: ScimSession) -> None:
     user = create(scim)
-    patch = {
+    patch: dict[str, Any] = {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "path": "displayName", "value": "Carol D."}],
     }
