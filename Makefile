@@ -3,13 +3,14 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
+SPID_VENV ?= .venv-spid
 PY := $(VENV)/bin/python
 APT_PACKAGES := xmlsec1 chromium chromium-driver
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps run test pytest lint format typecheck qa bench worker
 
-setup: system-deps $(VENV)/.installed
+setup: system-deps $(VENV)/.installed $(SPID_VENV)/.installed
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -22,6 +23,12 @@ $(VENV)/.installed: requirements.txt
 	@[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+# spid-sp-test (run by the SAML tests) pins old libraries: its own virtualenv.
+$(SPID_VENV)/.installed: requirements-spid.txt
+	@[ -x $(SPID_VENV)/bin/python ] || $(PYTHON) -m venv $(SPID_VENV)
+	$(SPID_VENV)/bin/python -m pip install -q -r requirements-spid.txt
 	@touch $@
 
 run: setup

@@ -42,6 +42,7 @@ def configure(*, base_url: str) -> list[str]:
     return the lines ``demo_setup`` prints.
     """
     from sso.saml.models import SamlSettings
+    from sso.saml.services import saml_settings_save
     from tenants.models import Audience, Site
 
     site = Site.objects.get(site_id=DEMO_SITE_ID)
@@ -53,8 +54,7 @@ def configure(*, base_url: str) -> list[str]:
         saml.source = SamlSettings.Source.XML
         saml.metadata_xml = metadata_xml
         saml.mfa_context_refs = MFA_CONTEXT
-        saml.full_clean()
-        saml.save()
+        saml_settings_save(saml)
     return [
         f"  Agent SAML:      site {DEMO_SITE_ID} signs in via the development IdP "
         f"({base_url}/dev-idp/metadata/)",

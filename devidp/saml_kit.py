@@ -18,6 +18,7 @@ from saml2 import BINDING_HTTP_REDIRECT
 from devidp.idp import DevIdp
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from tenants.models import Site
 
 
@@ -47,9 +48,7 @@ def saml_settings_create(site: Site, idp: DevIdp, **fields: Any) -> SamlSettings
     """Save ``site``'s agent SAML settings trusting ``idp``."""
     settings = SamlSettings(site=site, source=SamlSettings.Source.XML, **fields)
     settings.metadata_xml = idp.metadata_xml()
-    settings.full_clean()
-    settings.save()
-    return settings
+    return saml_settings_save(settings)
 
 
 def sign_in_start(client: Client, site: Site, idp: DevIdp, query: str = "") -> str:

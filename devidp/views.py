@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from saml2 import BINDING_HTTP_REDIRECT
 from saml2.server import Server
+from saml2.xmldsig import SIG_RSA_SHA256
 
 from devidp.chat_demo import visitor_saml_attributes, visitor_saml_people
 from devidp.demo_saml import dev_idp
@@ -148,5 +149,7 @@ def idp_slo(request: HttpRequest) -> HttpResponse:
         destination,
         request.GET.get("RelayState", ""),
         response=True,
+        sign=True,  # SPs check the query-string signature (SAML Bindings 3.4.4.1)
+        sigalg=SIG_RSA_SHA256,
     )
     return HttpResponseRedirect(dict(http["headers"])["Location"])

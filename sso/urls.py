@@ -6,6 +6,7 @@ from django.urls import path
 
 from sso import views, visitor
 from sso.jwt import views as jwt_views
+from sso.saml import slo as saml_slo
 from sso.saml import views as saml_views
 
 app_name = "sso"
@@ -19,7 +20,7 @@ urlpatterns = [
         saml_views.AgentMetadataView.as_view(),
         name="agent-saml-metadata",
     ),
-    path("<int:site_id>/agent/saml/sls/", saml_views.AgentSlsView.as_view(), name="agent-saml-sls"),
+    path("<int:site_id>/agent/saml/sls/", saml_slo.AgentSlsView.as_view(), name="agent-saml-sls"),
     path("<int:site_id>/visitor/login/", visitor.visitor_login_start, name="visitor-login"),
     path("<int:site_id>/visitor/jwt/", visitor.visitor_jwt_callback, name="visitor-jwt"),
     path(
@@ -34,7 +35,7 @@ urlpatterns = [
     ),
     path(
         "<int:site_id>/visitor/saml/sls/",
-        saml_views.VisitorSlsView.as_view(),
+        saml_slo.VisitorSlsView.as_view(),
         name="visitor-saml-sls",
     ),
 ]

@@ -28,6 +28,7 @@ from devidp.saml_kit import idp_create
 from mapping.models import CustomVariable, FieldMapping, Target
 from sso.jwt.models import Algorithm, JwtSettings
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from sso.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import (
     Agent,
@@ -223,6 +224,5 @@ class SamlSettingsFactory(factory.django.DjangoModelFactory[SamlSettings]):
     @classmethod
     def _create(cls, model_class: type[SamlSettings], *args: Any, **kwargs: Any) -> SamlSettings:
         settings = model_class(**kwargs)
-        settings.full_clean()
-        settings.save()
+        saml_settings_save(settings)
         return settings

@@ -12,11 +12,24 @@ What the safety rests on (see ``config.py``, ``crypto.py``, ``checks.py``):
   pysaml2 asks about, refusing documents where that ID occurs twice
   (signature wrapping); pysaml2 itself enforces one enveloped reference to
   the signed element's own ID and exclusive c14n.
-- Before pysaml2 sees a response: any DOCTYPE is refused (no DTD, no
-  entities), SHA-1/MD5 algorithms unless the site allows SHA-1,
-  Destination/Recipient other than this ACS, an InResponseTo this browser
-  did not send (djangosaml2's outstanding requests, in its SAML session).
-- After verification: the assertion ID is consumed in the shared database
-  (``tenants.services.token_consume``), MFA context, the email, then
-  ``sign_in()``, which also checks RelayState.
+- The ACS is our own view on pysaml2's public API (``acs.py``). Before
+  pysaml2 sees a response (``checks.response_precheck``, which only
+  refuses): size, no DOCTYPE (no DTD, no entities), a samlp:Response of
+  version 2.0 with status Success and exactly one (possibly encrypted)
+  assertion, SHA-1/MD5 only where the site allows it, a Destination that is
+  this ACS, an IssueInstant within SSO_SAML_MAX_AUTHN_AGE, and an
+  InResponseTo this browser sent to this site for this audience
+  (``state.py``, single use).
+- After pysaml2 verified (and decrypted) it, ``assertion_checks`` checks
+  the verified Response and assertion explicitly: versions, Destination,
+  issuers (and their Format), one assertion, AudienceRestriction naming
+  this SP, a bearer SubjectConfirmation (Recipient, NotOnOrAfter,
+  InResponseTo, no NotBefore), Conditions' times, IssueInstant and
+  AuthnInstant age, status. Each failure has its own reason code.
+- Then, in one transaction: the assertion ID is consumed in the shared
+  database (``tenants.services.token_consume``), MFA context, the identity
+  (NameID or the configured attribute), ``sign_in()`` (which also checks
+  RelayState and writes the success audit row).
+- Logs: pysaml2's and djangosaml2's loggers are stripped of personal data
+  (``sso_site.logfilters``); one line per refusal with its reason code.
 """

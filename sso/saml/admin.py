@@ -5,20 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.forms import ModelForm
 from django.http import HttpRequest
 
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_keys_ensure, saml_settings_metadata_derive
 from tenants.admin import SiteScopedAdmin
+
+
+class SamlSettingsForm(ModelForm):  # type: ignore[type-arg]
+    """Derives the IdP metadata once the entered values are valid."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if self.is_bound and not self.errors and self.instance.site_id is not None:
+            try:
+                saml_settings_metadata_derive(self.instance)
+            except ValidationError as exc:
+                self.add_error(None, exc)
 
 
 @admin.register(SamlSettings)
 class SamlSettingsAdmin(SiteScopedAdmin):
-    """Validation (metadata, certificates, the fetch of a metadata URL)
-    happens in ``SamlSettings.clean()``, so a bad value is refused on save
-    with the field named.
+    """Validation of what was entered is ``SamlSettings.clean()``'s; the
+    form then derives the metadata (fetching a metadata URL) through the
+    service, so a fetch error is shown on its field; the SP key pair is
+    made on save.
     """
+
+    form = SamlSettingsForm
 
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["site", "audience", "enabled", "idp_entity_id", "weak_sha1", "updated_at"]
@@ -48,10 +65,18 @@ class SamlSettingsAdmin(SiteScopedAdmin):
                 "fields": [
                     "email_attribute",
                     "allow_idp_initiated",
-                    "allow_password",
                     "mfa_required",
                     "mfa_context_refs",
                     "allow_sha1",
+                ]
+            },
+        ),
+        (
+            "Signing and encryption",
+            {
+                "fields": [
+                    "authn_requests_signed",
+                    "assertions_encrypted",
                 ]
             },
         ),
@@ -72,6 +97,7 @@ class SamlSettingsAdmin(SiteScopedAdmin):
     def save_model(
         self, request: HttpRequest, obj: SamlSettings, form: ModelForm[Any], change: bool
     ) -> None:
+        saml_settings_keys_ensure(obj)
         super().save_model(request, obj, form, change)
         if obj.allow_sha1:
             self.message_user(

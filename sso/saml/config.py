@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
@@ -113,6 +114,11 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
         # ones, e.g. a membership level) under their own names, for the
         # site's field mappings; they are as signed as the rest.
         "allow_unknown_attributes": True,
+        # The SP key also decrypts, where the site turned encryption on:
+        # pysaml2 then publishes it as use="encryption" in the SP metadata.
+        "encryption_keypairs": [{"key_file": key_file, "cert_file": cert_file}]
+        if settings.assertions_encrypted
+        else None,
         "service": {
             "sp": {
                 "name": f"{settings.site.name} ({settings.get_audience_display()})",
@@ -130,8 +136,10 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
                 "want_response_signed": False,
                 "want_assertions_or_response_signed": True,
                 "allow_unsolicited": settings.allow_idp_initiated,
-                "authn_requests_signed": False,
-                "logout_requests_signed": False,
+                # Signed in sso.saml.starter where the site asks for it;
+                # logout messages are always signed (SAML Profiles 4.4.4).
+                "authn_requests_signed": settings.authn_requests_signed,
+                "logout_requests_signed": True,
                 "only_use_keys_in_metadata": True,
                 "name_id_format": NAMEID_FORMAT_EMAILADDRESS,
                 "name_id_format_allow_create": False,
@@ -152,5 +160,10 @@ def _build(settings: SamlSettings, urls: dict[str, str]) -> SPConfig:
     conf = SPConfig()
     conf.load(_config_dict(settings, urls))
     conf.sso_security_context = security_context_build(conf)
+    # Our own signatures (sso.saml.signing) take the key from here, per
+    # call: never pysaml2's process-wide signer objects.
+    conf.sso_signing_key = serialization.load_pem_private_key(
+        Path(conf.key_file).read_bytes(), password=None
+    )
     conf.sso_settings_version = settings.version
     return conf

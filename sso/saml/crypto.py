@@ -19,24 +19,17 @@ import saml2.entity
 import xmlsec
 from saml2.sigver import CryptoBackend, SecurityContext, SignatureError, security_context
 
-# No DTD, no entities, no network: a DOCTYPE makes parsing fail outright.
-_PARSER = lxml.etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False
-)
+from sso.saml.encryption import xml_decrypt
+from sso.saml.xmlsafe import xml_parse
+
+__all__ = ["InProcessCryptoBackend", "install", "security_context_build", "xml_parse"]
+
 _DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
 
 
-def xml_parse(data: bytes | str) -> Any:
-    """Return the lxml root of ``data``; refuse DTDs (ValueError)."""
-    raw = data.encode() if isinstance(data, str) else data
-    root = lxml.etree.fromstring(raw, parser=_PARSER)
-    if root.getroottree().docinfo.doctype:
-        raise ValueError("XML with a document type declaration")
-    return root
-
-
 class InProcessCryptoBackend(CryptoBackend):  # type: ignore[misc]
-    """Verify (only) with python-xmlsec; signing stays with the IdP side."""
+    """Verify and decrypt with python-xmlsec; our own signatures are made
+    in ``sso.saml.signing``."""
 
     @property
     def version(self) -> str:
@@ -73,6 +66,10 @@ class InProcessCryptoBackend(CryptoBackend):  # type: ignore[misc]
             raise SignatureError("signature does not verify") from exc
         return True
 
+    def decrypt(self, enctext: str | bytes, key_file: str) -> str:
+        """Decrypt an encrypted assertion (``sso.saml.encryption``)."""
+        return xml_decrypt(enctext, key_file=key_file)
+
 
 def security_context_for(conf: Any) -> SecurityContext:
     """Return the security context of ``conf``: prebuilt, in-process, for
@@ -96,6 +93,11 @@ def security_context_build(conf: Any) -> SecurityContext:
         cert_file=conf.cert_file,
         metadata=conf.metadata,
         only_use_keys_in_metadata=True,
+        # Always the SP key: an encrypted assertion that does not decrypt
+        # must reach our backend (and be refused), never pysaml2's silent
+        # "no key" path that ends in a response without an assertion.
+        enc_key_files=[conf.key_file],
+        encryption_keypairs=conf.encryption_keypairs,
         validate_certificate=False,
         delete_tmpfiles=True,
     )

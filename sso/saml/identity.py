@@ -8,9 +8,7 @@ import calendar
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
-from djangosaml2.views import _set_subject_id
 from saml2.time_util import str_to_time
 
 from sso.saml.config import CLOCK_LEEWAY
@@ -49,7 +47,9 @@ def identity_from_session_info(
             assertion_info.get("not_on_or_after"), session_info.get("not_on_or_after")
         ),
     ):
-        raise SignInRefused(RefusalReason.REPLAY, site=site, subject=email, detail=detail)
+        raise SignInRefused(
+            RefusalReason.REPLAY, site=site, subject=email, detail={**detail, "check": "replay"}
+        )
     if settings.mfa_required:
         refs = {str(info[0]) for info in session_info.get("authn_info") or [] if info}
         if not refs & set(settings.mfa_context_list):
@@ -57,7 +57,7 @@ def identity_from_session_info(
                 RefusalReason.MFA_REQUIRED,
                 site=site,
                 subject=email,
-                detail={**detail, "authn_context": sorted(refs)[:3]},
+                detail={**detail, "check": "mfa", "authn_context": sorted(refs)[:3]},
             )
     if not email and visitor:
         # A visitor is keyed by the NameID (or the configured attribute).
@@ -66,10 +66,12 @@ def identity_from_session_info(
             site=site,
             audience=Audience.VISITOR,
             protocol=Protocol.SAML,
-            detail={**detail, "fields": ["external_id"]},
+            detail={**detail, "check": "identity", "fields": ["external_id"]},
         )
     if not email:
-        raise SignInRefused(RefusalReason.SAML_NO_EMAIL, site=site, detail=detail)
+        raise SignInRefused(
+            RefusalReason.SAML_NO_EMAIL, site=site, detail={**detail, "check": "identity"}
+        )
     return VerifiedIdentity(
         site=site,
         audience=Audience(settings.audience),
@@ -78,11 +80,6 @@ def identity_from_session_info(
         claims=dict(session_info.get("ava") or {}),
         reference=assertion_id[:80],
     )
-
-
-def subject_id_remember(request: HttpRequest, *, session_info: dict[str, Any]) -> None:
-    """Keep the NameID in djangosaml2's SAML session, for single logout."""
-    _set_subject_id(request.saml_session, session_info["name_id"])  # type: ignore[attr-defined]
 
 
 def _visitor_subject(settings: SamlSettings, session_info: dict[str, Any]) -> str:

@@ -9,17 +9,21 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import defusedxml.ElementTree as SafeET
+import lxml.etree
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.mdstore import InMemoryMetaData
 
-from sso.saml.models import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from sso.saml.crypto import xml_parse
 from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, Problem, outbound_get
 
+_MD = "urn:oasis:names:tc:SAML:2.0:metadata"
+_DS = "http://www.w3.org/2000/09/xmldsig#"
 METADATA_MAX_BYTES = 512 * 1024
 METADATA_TIMEOUT_SECONDS = 10.0
 METADATA_MAX_REDIRECTS = 3
@@ -153,6 +157,30 @@ def idp_metadata_build(
         f"<md:SingleSignOnService Binding={quoteattr(sso_binding)} Location={quoteattr(sso_url)}/>"
         "</md:IDPSSODescriptor></md:EntityDescriptor>"
     )
+
+
+def idp_metadata_with_certificate(xml: str, pem: str) -> str:
+    """Return ``xml`` with ``pem`` as one more signing KeyDescriptor of its
+    IdP (a second certificate during rotation), unless it is there already.
+    """
+    body = _cert_body(pem)
+    if body in "".join(xml.split()):
+        return xml
+    root = xml_parse(xml)
+    descriptor = next(root.iter(f"{{{_MD}}}IDPSSODescriptor"))
+    key = lxml.etree.fromstring(
+        f'<md:KeyDescriptor xmlns:md="{_MD}" xmlns:ds="{_DS}" use="signing"><ds:KeyInfo>'
+        f"<ds:X509Data><ds:X509Certificate>{escape(body)}</ds:X509Certificate></ds:X509Data>"
+        "</ds:KeyInfo></md:KeyDescriptor>"
+    )
+    # Schema order: Signature?, Extensions?, KeyDescriptor*, then the rest.
+    before = [
+        child
+        for child in descriptor
+        if child.tag in {f"{{{_DS}}}Signature", f"{{{_MD}}}Extensions", f"{{{_MD}}}KeyDescriptor"}
+    ]
+    descriptor.insert(descriptor.index(before[-1]) + 1 if before else 0, key)
+    return str(lxml.etree.tostring(root, encoding="unicode"))
 
 
 def sp_key_pair_generate(*, common_name: str) -> tuple[str, str]:

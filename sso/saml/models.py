@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
+from sso.saml.metadata import certificate_check, idp_metadata_parse
 from tenants.models import Audience, Site, SiteOwned
 
 BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
@@ -58,8 +60,17 @@ class SamlSettings(SiteOwned):
         default=False,
         help_text="Accept responses this service did not ask for (unsolicited).",
     )
-    allow_password = models.BooleanField(
-        "password sign-in stays allowed", default=False, help_text="For agents of this site."
+    authn_requests_signed = models.BooleanField(
+        "sign AuthnRequests",
+        default=False,
+        help_text="Sign sign-in requests with this service's key (RSA-SHA256), for IdPs that "
+        "require it; the SP metadata then says AuthnRequestsSigned.",
+    )
+    assertions_encrypted = models.BooleanField(
+        "encrypted assertions",
+        default=False,
+        help_text="Publish this service's encryption certificate in its metadata, so the IdP "
+        "can encrypt assertions (AES-GCM or AES-CBC, RSA-OAEP key transport).",
     )
     allow_sha1 = models.BooleanField(
         "allow SHA-1 (weak)",
@@ -90,10 +101,42 @@ class SamlSettings(SiteOwned):
         return f"SAML for {self.get_audience_display().lower()}s of {self.site}"
 
     def clean(self) -> None:
-        from sso.saml.services import saml_settings_prepare
-
-        if self.site_id is not None:
-            saml_settings_prepare(self)
+        """Validate what the admin entered, without side effects: the fetch
+        of a metadata URL and the SP key pair are ``sso.saml.services``'.
+        """
+        errors: dict[str, list[str]] = {}
+        if self.source == self.Source.URL and not self.metadata_url:
+            errors["metadata_url"] = ["Enter the IdP's metadata URL."]
+        elif self.source == self.Source.XML:
+            if not self.metadata_xml.strip():
+                errors["metadata_xml"] = ["Paste the IdP's metadata XML."]
+            else:
+                _collect(errors, "metadata_xml", idp_metadata_parse, self.metadata_xml.strip())
+        elif self.source == self.Source.MANUAL:
+            required = {
+                "idp_entity_id": "Enter the IdP's entity ID.",
+                "sso_url": "Enter the IdP's single sign-on URL.",
+                "signing_cert": "Paste the IdP's signing certificate.",
+            }
+            for field, message in required.items():
+                if not getattr(self, field).strip():
+                    errors[field] = [message]
+            if self.signing_cert.strip():
+                _collect(errors, "signing_cert", certificate_check, self.signing_cert)
+        if self.signing_cert_next.strip():
+            _collect(
+                errors,
+                "signing_cert_next",
+                certificate_check,
+                self.signing_cert_next,
+                label="second certificate",
+            )
+        if self.mfa_required and not self.mfa_context_list:
+            errors["mfa_context_refs"] = [
+                "List at least one AuthnContextClassRef when MFA is required."
+            ]
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def mfa_context_list(self) -> list[str]:
@@ -112,3 +155,12 @@ class SamlSettings(SiteOwned):
         for field in self._meta.concrete_fields:
             digest.update(f"{field.attname}={field.value_from_object(self)!r}\0".encode())
         return f"{self.pk}:{digest.hexdigest()[:32]}"
+
+
+def _collect(
+    errors: dict[str, list[str]], field: str, check: Any, *args: Any, **kwargs: Any
+) -> None:
+    try:
+        check(*args, **kwargs)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)

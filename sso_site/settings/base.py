@@ -19,6 +19,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from sso_site.logfilters import library_logger_names
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -205,6 +207,10 @@ SAML_SESSION_COOKIE_SAMESITE = "None" if SECURE_COOKIES else "Lax"
 # Let operators' IdP metadata URLs point at private networks (off: SSRF).
 SSO_SAML_METADATA_PRIVATE_HOSTS = env_bool("SSO_SAML_METADATA_PRIVATE_HOSTS")
 SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
+# Oldest acceptable IssueInstant/AuthnInstant of a SAML response, in seconds
+# (the clock leeway comes on top). An IdP session older than this must
+# re-authenticate (ForceAuthn) or the site's operator raises this.
+SSO_SAML_MAX_AUTHN_AGE = int(os.environ.get("SSO_SAML_MAX_AUTHN_AGE", "300"))
 
 LOGGING = {
     "version": 1,
@@ -213,7 +219,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # pysaml2 logs every XSD it reads, and every NameID (an email), at INFO.
-    "loggers": {"xmlschema": {"level": "WARNING"}, "saml2": {"level": "WARNING"}},
+    "loggers": {
+        "xmlschema": {"level": "WARNING"},
+        # Every module logger of pysaml2 and djangosaml2: no DEBUG, and no
+        # message text, arguments or traceback that may hold personal data.
+        **{name: {"filters": ["saml_library"]} for name in library_logger_names()},
+        "saml2": {"level": "WARNING", "filters": ["saml_library"]},
+    },
+    "filters": {"saml_library": {"()": "sso_site.logfilters.LibraryLogRedactor"}},
 }
 
 # pysaml2 imports a cipher mode that cryptography has moved; nothing of ours

@@ -50,6 +50,21 @@ class RefusalReason(StrEnum):
     SAML_IN_RESPONSE_TO = "saml_in_response_to"
     SAML_NO_EMAIL = "saml_no_email"
     SAML_IDP_ERROR = "saml_idp_error"
+    SAML_TOO_LARGE = "saml_too_large"
+    SAML_WRONG_MESSAGE = "saml_wrong_message"
+    SAML_SCHEMA_INVALID = "saml_schema_invalid"
+    SAML_VERSION = "saml_version"
+    SAML_NO_DESTINATION = "saml_no_destination"
+    SAML_ISSUER_MISMATCH = "saml_issuer_mismatch"
+    SAML_ISSUER_FORMAT = "saml_issuer_format"
+    SAML_ASSERTION_COUNT = "saml_assertion_count"
+    SAML_NO_AUDIENCE = "saml_no_audience"
+    SAML_NOT_BEARER = "saml_not_bearer"
+    SAML_NO_EXPIRY = "saml_no_expiry"
+    SAML_CONFIRMATION_NOT_BEFORE = "saml_confirmation_not_before"
+    SAML_NO_AUTHN_STATEMENT = "saml_no_authn_statement"
+    SAML_TOO_OLD = "saml_too_old"
+    SAML_ISSUED_IN_FUTURE = "saml_issued_in_future"
     # JWT.
     JWT_MISSING = "jwt_missing"
     JWT_MALFORMED = "jwt_malformed"
@@ -81,6 +96,13 @@ class RefusalReason(StrEnum):
     BODY_TOO_LARGE = "body_too_large"
     JSON_TOO_DEEP = "json_too_deep"
     UNREADABLE_BODY = "unreadable_body"
+    # SAML single logout (issue 9).
+    SAML_LOGOUT_UNSIGNED = "saml_logout_unsigned"
+    SAML_LOGOUT_BAD_SIGNATURE = "saml_logout_bad_signature"
+    SAML_LOGOUT_WRONG_ISSUER = "saml_logout_wrong_issuer"
+    SAML_LOGOUT_WRONG_SUBJECT = "saml_logout_wrong_subject"
+    SAML_LOGOUT_WRONG_SESSION = "saml_logout_wrong_session"
+    SAML_LOGOUT_UNSOLICITED = "saml_logout_unsolicited"
 
     @property
     def message(self) -> str:
@@ -96,6 +118,9 @@ class RefusalReason(StrEnum):
 _BAD_INPUT = {
     RefusalReason.BAD_REQUEST,
     RefusalReason.SAML_MALFORMED,
+    RefusalReason.SAML_TOO_LARGE,
+    RefusalReason.SAML_WRONG_MESSAGE,
+    RefusalReason.SAML_SCHEMA_INVALID,
     RefusalReason.JWT_MISSING,
     RefusalReason.JWT_MALFORMED,
     RefusalReason.JWT_TOO_LARGE,
@@ -150,6 +175,21 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.SAML_IN_RESPONSE_TO: "The answer is not for a sign-in started here.",
     RefusalReason.SAML_NO_EMAIL: "The identity provider did not send an email address.",
     RefusalReason.SAML_IDP_ERROR: "The identity provider refused the sign-in.",
+    RefusalReason.SAML_TOO_LARGE: "The identity provider's answer is too large.",
+    RefusalReason.SAML_WRONG_MESSAGE: "The message received is not a sign-in answer.",
+    RefusalReason.SAML_SCHEMA_INVALID: "The identity provider's answer is not valid SAML.",
+    RefusalReason.SAML_VERSION: "The identity provider's answer is not SAML 2.0.",
+    RefusalReason.SAML_NO_DESTINATION: "The answer does not say where it was sent.",
+    RefusalReason.SAML_ISSUER_MISMATCH: "The answer and its assertion name different issuers.",
+    RefusalReason.SAML_ISSUER_FORMAT: "The answer's issuer is not an entity identifier.",
+    RefusalReason.SAML_ASSERTION_COUNT: "The answer must carry exactly one assertion.",
+    RefusalReason.SAML_NO_AUDIENCE: "The answer does not say which service it is for.",
+    RefusalReason.SAML_NOT_BEARER: "The answer is not a bearer assertion.",
+    RefusalReason.SAML_NO_EXPIRY: "The answer does not say until when it is valid.",
+    RefusalReason.SAML_CONFIRMATION_NOT_BEFORE: "The answer's confirmation has a start time.",
+    RefusalReason.SAML_NO_AUTHN_STATEMENT: "The answer does not say when you signed in.",
+    RefusalReason.SAML_TOO_OLD: "The sign-in at the identity provider is too old.",
+    RefusalReason.SAML_ISSUED_IN_FUTURE: "The identity provider's answer is dated in the future.",
     RefusalReason.JWT_MISSING: "No sign-in token was received.",
     RefusalReason.JWT_MALFORMED: "The sign-in token could not be read.",
     RefusalReason.JWT_TOO_LARGE: "The sign-in token is too large.",
@@ -170,6 +210,13 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.NOT_A_GUEST: "The visitor is already signed in.",
     RefusalReason.ANOTHER_VISITOR: "This chat belongs to another visitor.",
     RefusalReason.HANDOFF_INVALID: "The sign-in could not be handed to the chat window.",
+    # SAML single logout (issue 9).
+    RefusalReason.SAML_LOGOUT_UNSIGNED: "The sign-out request was not signed.",
+    RefusalReason.SAML_LOGOUT_BAD_SIGNATURE: "The sign-out request's signature is not valid.",
+    RefusalReason.SAML_LOGOUT_WRONG_ISSUER: "The sign-out came from an untrusted provider.",
+    RefusalReason.SAML_LOGOUT_WRONG_SUBJECT: "The sign-out request names someone else.",
+    RefusalReason.SAML_LOGOUT_WRONG_SESSION: "The sign-out request names another session.",
+    RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is for no sign-out started here.",
 }
 
 
@@ -214,13 +261,7 @@ def render_refusal(
     site = refusal.site or site
     audience = refusal.audience or audience or Audience.AGENT
     protocol = refusal.protocol or protocol
-    logger.info(
-        "sign-in refused: reason=%s site=%s audience=%s",
-        refusal.reason,
-        site.site_id if site else None,
-        audience,
-    )
-    audit_record(
+    event = audit_record(
         request,
         site=site,
         audience=audience,
@@ -229,6 +270,16 @@ def render_refusal(
         reason=refusal.reason.value,
         subject=refusal.subject,
         detail=refusal.detail,
+    )
+    # One line per refusal, no personal data: the audit row is the reference.
+    logger.info(
+        "sign-in refused: reason=%s check=%s site=%s audience=%s protocol=%s ref=%s",
+        refusal.reason,
+        str(refusal.detail.get("check", ""))[:40],
+        site.site_id if site else None,
+        audience,
+        protocol or "",
+        event.pk,
     )
     response = TemplateResponse(
         request,

@@ -11,7 +11,7 @@ import pytest
 
 from devidp import demo_saml
 from sso.saml.config import sp_config_cache_clear
-from tenants.models import Agent, Site
+from tenants.models import Agent, LoginEvent, Site
 
 
 @pytest.mark.browser
@@ -44,3 +44,6 @@ def test_agent_signs_in_with_dev_idp_and_out_again(
     page.wait_for_url(f"{live_server.url}/agent/login/")
     page.goto(f"{live_server.url}/console/")
     assert "/agent/login/" in page.url
+    # The IdP's signed LogoutResponse was accepted: one sign-out, no refusal.
+    outcomes = list(LoginEvent.objects.values_list("outcome", flat=True).order_by("pk"))
+    assert outcomes == [LoginEvent.Outcome.SUCCESS, LoginEvent.Outcome.SIGNED_OUT]

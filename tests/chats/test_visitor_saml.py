@@ -198,7 +198,8 @@ def test_a_visitor_assertion_never_signs_an_agent_in(
     )
     response = client.post(f"/sso/{site.site_id}/agent/saml/acs/", {"SAMLResponse": for_visitors})
     assert response.status_code == 403
-    assert reason_on_page(response) == RefusalReason.SAML_WRONG_AUDIENCE
+    # The request was the visitor SP's: the agent ACS does not know it.
+    assert reason_on_page(response) == RefusalReason.SAML_IN_RESPONSE_TO
     assert session_key_for(Audience.AGENT) not in client.session
 
 

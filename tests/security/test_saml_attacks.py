@@ -9,28 +9,38 @@ contents an IdP might really issue).
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import lxml.etree
 import pytest
 from django.test import Client
+from saml2.saml import NameID
 from saml2.samlp import STATUS_AUTHN_FAILED
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+from campaigns.models import Visitor
 from devidp.idp import MFA_CONTEXT, PASSWORD_CONTEXT, DevIdp
 from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
-from tenants.models import Agent, Audience, LoginEvent, Site
+from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
+from tests.security import saml_edits as edits
+from tests.security.saml_edits import Edit
 from tests.sso.saml.conftest import (
     SAML_NS,
     ResponseFactory,
     acs_post,
+    resign,
+    saml_settings_create,
     sign_in_start,
     sp_urls,
+    sp_urls_for,
+    visitor_sign_in_start,
 )
 
 SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
@@ -283,7 +293,8 @@ ATTACKS: list[tuple[Callable[[Attack], str], RefusalReason]] = [
     (other_sites_idp_key_as_site_a, R.SAML_BAD_SIGNATURE),
     (other_sites_idp, R.SAML_WRONG_ISSUER),
     (wrapped_same_id, R.SAML_BAD_SIGNATURE),
-    (wrapped_in_advice, R.SAML_BAD_SIGNATURE),
+    # The copied Signature repeats its xs:ID: pysaml2's schema check refuses it.
+    (wrapped_in_advice, R.SAML_SCHEMA_INVALID),
     (name_id_altered, R.SAML_BAD_SIGNATURE),
     (expired, R.SAML_EXPIRED),
     (not_yet_valid, R.SAML_NOT_YET_VALID),
@@ -354,3 +365,402 @@ def test_sha1_signature_accepted_where_site_allows_it(
     response = acs_post(client, saml_site, saml_response_factory(saml_site, resign="sha1"))
     assert response.status_code == 302
     assert session_key_for(Audience.AGENT) in client.session
+
+
+# ---------------------------------------------------------------------------
+# The strict Web Browser SSO profile (issue 9): each rule a service provider
+# must enforce, broken by a real IdP response (signed again with the IdP's
+# key where the rule is about the assertion's contents), at the agent and
+# at the visitor ACS.
+
+
+@dataclass
+class Sp:
+    """One site's SP for one audience, seen from a browser (``client``)."""
+
+    client: Client
+    site: Site
+    audience: str
+    idp: DevIdp
+    relay_state: str = ""
+
+    def start(self) -> str:
+        if self.audience == "agent":
+            return sign_in_start(self.client, self.site, self.idp)
+        request_id, self.relay_state = visitor_sign_in_start(self.client, self.site, self.idp)
+        return request_id
+
+    def xml(self, *, sign: bool = True, email: str = "alice@a.example", **kw: Any) -> str:
+        urls = sp_urls_for(self.site, self.audience)
+        in_response_to = kw.pop("in_response_to", None) or self.start()
+        server = self.idp.server([Client().get(urls["metadata"]).content.decode()])
+        return self.idp.authn_response(
+            server,
+            sp_entity_id=urls["metadata"],
+            acs_url=urls["acs"],
+            email=email,
+            in_response_to=in_response_to,
+            sign_assertion=sign,
+            **kw,
+        )
+
+    def response(self, edit: Edit | None = None, *, again: bool = False, **kw: Any) -> str:
+        xml = self.xml(**kw)
+        if edit is not None:
+            xml = edit(xml)
+        if again:
+            xml = resign(xml, self.idp)
+        return base64.b64encode(xml.encode()).decode()
+
+    def post(self, saml_response: str) -> Any:
+        data = {"SAMLResponse": saml_response}
+        if self.relay_state:
+            data["RelayState"] = self.relay_state
+        return self.client.post(sp_urls_for(self.site, self.audience)["acs"], data)
+
+
+def _signed(edit: Edit) -> Callable[[Sp], str]:
+    def make(sp: Sp) -> str:
+        return sp.response(edit, again=True)
+
+    make.__name__ = getattr(edit, "__name__", "edit")
+    return make
+
+
+def _unsigned_envelope(edit: Edit) -> Callable[[Sp], str]:
+    """An edit of the (unsigned) Response around the signed assertion."""
+
+    def make(sp: Sp) -> str:
+        return sp.response(edit)
+
+    return make
+
+
+def _logout_request_as_response(sp: Sp) -> str:
+    urls = sp_urls_for(sp.site, sp.audience)
+    server = sp.idp.server([Client().get(urls["metadata"]).content.decode()])
+    _, request = server.create_logout_request(
+        urls["sls"], urls["metadata"], name_id=NameID(format=edits.EMAIL_FORMAT, text="a@a.example")
+    )
+    return base64.b64encode(str(request).encode()).decode()
+
+
+def _day_old_unsigned(sp: Sp) -> str:
+    """Anyone can send this one: unsigned, dated a day ago (a 500 before)."""
+    return sp.response(
+        edits.set_root_attr("IssueInstant", edits.stamp(-timedelta(days=1))), sign=False
+    )
+
+
+H = timedelta(hours=1)
+STRICT: list[tuple[str, Callable[[Sp], str], RefusalReason]] = [
+    (
+        "response_version_1_1",
+        _unsigned_envelope(edits.set_root_attr("Version", "1.1")),
+        R.SAML_VERSION,
+    ),
+    ("assertion_version_2_1", _signed(edits.set_attr(".", "Version", "2.1")), R.SAML_VERSION),
+    (
+        "no_destination",
+        _unsigned_envelope(edits.set_root_attr("Destination", None)),
+        R.SAML_NO_DESTINATION,
+    ),
+    (
+        "empty_destination",
+        _unsigned_envelope(edits.set_root_attr("Destination", "")),
+        R.SAML_NO_DESTINATION,
+    ),
+    (
+        "response_issuer_other_trusted_idp",
+        _unsigned_envelope(edits.response_issuer("https://idp-b.example/metadata")),
+        R.SAML_ISSUER_MISMATCH,
+    ),
+    (
+        "response_issuer_unknown",
+        _unsigned_envelope(edits.response_issuer("https://unknown.example/idp")),
+        R.SAML_ISSUER_MISMATCH,
+    ),
+    (
+        "response_issuer_format_email",
+        _unsigned_envelope(edits.response_issuer(fmt=edits.EMAIL_FORMAT)),
+        R.SAML_ISSUER_FORMAT,
+    ),
+    (
+        "assertion_issuer_format_email",
+        _signed(edits.set_attr("Issuer", "Format", edits.EMAIL_FORMAT)),
+        R.SAML_ISSUER_FORMAT,
+    ),
+    ("two_assertions", _unsigned_envelope(edits.two_assertions), R.SAML_ASSERTION_COUNT),
+    ("no_assertion", _unsigned_envelope(edits.no_assertion), R.SAML_ASSERTION_COUNT),
+    (
+        "no_audience_restriction",
+        _signed(edits.remove("Conditions/AudienceRestriction")),
+        R.SAML_NO_AUDIENCE,
+    ),
+    ("no_conditions", _signed(edits.remove("Conditions")), R.SAML_NO_AUDIENCE),
+    (
+        "not_bearer",
+        _signed(edits.set_attr("Subject/SubjectConfirmation", "Method", edits.HOLDER_OF_KEY)),
+        R.SAML_NOT_BEARER,
+    ),
+    (
+        "bearer_without_not_on_or_after",
+        _signed(
+            edits.set_attr(
+                "Subject/SubjectConfirmation/SubjectConfirmationData", "NotOnOrAfter", None
+            )
+        ),
+        R.SAML_NO_EXPIRY,
+    ),
+    (
+        "bearer_expired",
+        _signed(
+            edits.set_attr(
+                "Subject/SubjectConfirmation/SubjectConfirmationData",
+                "NotOnOrAfter",
+                edits.stamp(-H),
+            )
+        ),
+        R.SAML_EXPIRED,
+    ),
+    (
+        "bearer_without_confirmation_data",
+        _signed(edits.remove("Subject/SubjectConfirmation/SubjectConfirmationData")),
+        R.SAML_NO_EXPIRY,
+    ),
+    (
+        "bearer_with_not_before",
+        _signed(
+            edits.set_attr(
+                "Subject/SubjectConfirmation/SubjectConfirmationData",
+                "NotBefore",
+                edits.stamp(-H / 60),
+            )
+        ),
+        R.SAML_CONFIRMATION_NOT_BEFORE,
+    ),
+    (
+        "bearer_in_response_to_other",
+        _signed(
+            edits.set_attr(
+                "Subject/SubjectConfirmation/SubjectConfirmationData", "InResponseTo", "_x"
+            )
+        ),
+        R.SAML_IN_RESPONSE_TO,
+    ),
+    (
+        "bearer_without_recipient",
+        _signed(
+            edits.set_attr("Subject/SubjectConfirmation/SubjectConfirmationData", "Recipient", None)
+        ),
+        R.SAML_WRONG_RECIPIENT,
+    ),
+    (
+        "assertion_issued_hours_ago",
+        _signed(edits.set_attr(".", "IssueInstant", edits.stamp(-6 * H))),
+        R.SAML_TOO_OLD,
+    ),
+    (
+        "authn_instant_hours_ago",
+        _signed(edits.set_attr("AuthnStatement", "AuthnInstant", edits.stamp(-6 * H))),
+        R.SAML_TOO_OLD,
+    ),
+    (
+        "authn_instant_in_future",
+        _signed(edits.set_attr("AuthnStatement", "AuthnInstant", edits.stamp(H))),
+        R.SAML_ISSUED_IN_FUTURE,
+    ),
+    ("no_authn_statement", _signed(edits.remove("AuthnStatement")), R.SAML_NO_AUTHN_STATEMENT),
+    ("response_issued_day_ago_unsigned", _day_old_unsigned, R.SAML_TOO_OLD),
+    (
+        "response_issued_in_future",
+        _unsigned_envelope(edits.set_root_attr("IssueInstant", edits.stamp(H))),
+        R.SAML_ISSUED_IN_FUTURE,
+    ),
+    ("schema_invalid", _signed(edits.unknown_element), R.SAML_SCHEMA_INVALID),
+    ("wrong_root_element", _logout_request_as_response, R.SAML_WRONG_MESSAGE),
+    ("not_saml", lambda sp: base64.b64encode(b"hello, not XML").decode(), R.SAML_MALFORMED),
+    ("not_base64", lambda sp: "%%%% not base64 %%%%", R.SAML_MALFORMED),
+    ("field_too_large", lambda sp: "A" * (300 * 1024), R.SAML_TOO_LARGE),
+    ("body_3mb", lambda sp: "A" * (3 * 1024 * 1024), R.SAML_TOO_LARGE),
+]
+
+
+@pytest.fixture(params=["agent", "visitor"])
+def strict_sp(request: pytest.FixtureRequest, client: Client, site: Site, idp_a: DevIdp) -> Sp:
+    saml_settings_create(site, idp_a, audience=request.param)
+    return Sp(client, site, request.param, idp_a)
+
+
+@pytest.mark.parametrize(
+    ("make", "expected_reason"),
+    [(make, reason) for _, make, reason in STRICT],
+    ids=[name for name, _, _ in STRICT],
+)
+def test_acs_enforces_the_strict_profile(
+    make: Callable[[Sp], str],
+    expected_reason: RefusalReason,
+    strict_sp: Sp,
+    agent: Agent,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    saml_response = make(strict_sp)
+    LoginEvent.objects.all().delete()
+
+    # Everything at DEBUG, pysaml2's and djangosaml2's loggers included.
+    with (
+        caplog.at_level(logging.DEBUG),
+        caplog.at_level(logging.DEBUG, logger="saml2"),
+        caplog.at_level(logging.DEBUG, logger="djangosaml2"),
+    ):
+        response = strict_sp.post(saml_response)
+
+    assert response.status_code == expected_reason.status
+    assert f'id="reason-code">{expected_reason}<' in response.content.decode()
+    audience = Audience(strict_sp.audience)
+    assert session_key_for(audience) not in strict_sp.client.session
+    assert not Visitor.objects.exists()
+    event = LoginEvent.objects.get()
+    assert (event.outcome, event.reason) == (LoginEvent.Outcome.REFUSED, expected_reason)
+    assert (event.site, event.protocol, event.audience) == (strict_sp.site, "saml", audience)
+    assert "alice@a.example" not in str(event.detail)
+    assert event.detail.get("check"), event.detail  # names the failed check
+    # One structured line per refusal; nothing personal anywhere in the logs.
+    refusals = [r for r in caplog.records if r.getMessage().startswith("sign-in refused:")]
+    assert len(refusals) == 1
+    assert f"reason={expected_reason} " in refusals[0].getMessage()
+    assert f"ref={event.pk}" in refusals[0].getMessage()
+    assert_no_personal_data(caplog)
+
+
+def assert_no_personal_data(caplog: pytest.LogCaptureFixture) -> None:
+    for record in caplog.records:
+        text = record.getMessage() + (caplog.text if record.exc_info else "")
+        assert "@a.example" not in text, (record.name, text[:200])
+        assert "<" not in text or record.name.startswith("django.request"), (
+            record.name,
+            text[:200],
+        )
+        assert "Assertion" not in text or record.name.startswith("sso"), (record.name, text[:200])
+    assert "@a.example" not in caplog.text
+
+
+@pytest.mark.parametrize("audience", ["agent", "visitor"])
+def test_control_signs_in(
+    client: Client, site: Site, agent: Agent, idp_a: DevIdp, audience: str
+) -> None:
+    saml_settings_create(site, idp_a, audience=audience)
+    sp = Sp(client, site, audience, idp_a)
+
+    response = sp.post(sp.response())
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert session_key_for(Audience(audience)) in client.session
+    event = LoginEvent.objects.get()
+    assert event.outcome == LoginEvent.Outcome.SUCCESS
+
+
+@pytest.mark.parametrize("audience", ["agent", "visitor"])
+def test_identity_from_an_attribute_without_name_id(
+    client: Client, site: Site, agent: Agent, idp_a: DevIdp, audience: str
+) -> None:
+    saml_settings_create(site, idp_a, audience=audience, email_attribute="mail")
+    sp = Sp(client, site, audience, idp_a)
+
+    response = sp.post(sp.response(edits.name_id_removed, again=True))
+
+    assert response.status_code == 302, response.content.decode()[:500]
+    assert session_key_for(Audience(audience)) in client.session
+    event = LoginEvent.objects.get()
+    assert (event.outcome, event.subject) == (LoginEvent.Outcome.SUCCESS, "alice@a.example")
+    assert UsedToken.objects.filter(site=site, kind="saml_assertion").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("audience", "reason"), [("agent", R.SAML_NO_EMAIL), ("visitor", R.MAPPING_FAILED)]
+)
+def test_no_name_id_and_no_attribute_is_refused(
+    client: Client, site: Site, agent: Agent, idp_a: DevIdp, audience: str, reason: R
+) -> None:
+    saml_settings_create(site, idp_a, audience=audience)
+    sp = Sp(client, site, audience, idp_a)
+
+    response = sp.post(sp.response(edits.name_id_removed, again=True))
+
+    assert response.status_code == 403
+    assert f'id="reason-code">{reason}<' in response.content.decode()
+    assert session_key_for(Audience(audience)) not in client.session
+    assert list(LoginEvent.objects.values_list("outcome", "reason")) == [
+        (LoginEvent.Outcome.REFUSED, reason)
+    ]
+    assert not UsedToken.objects.exists()
+
+
+def test_no_success_row_nor_replay_record_for_a_sign_in_that_fails(
+    client: Client, site: Site, idp_a: DevIdp
+) -> None:
+    """The identity is read, the assertion consumed, then the agent is
+    unknown: nothing but the refusal is left behind.
+    """
+    saml_settings_create(site, idp_a, email_attribute="mail")
+    sp = Sp(client, site, "agent", idp_a)
+
+    response = sp.post(sp.response(edits.name_id_removed, again=True, email="nobody@a.example"))
+
+    assert response.status_code == 403
+    assert list(LoginEvent.objects.values_list("outcome", "reason")) == [
+        (LoginEvent.Outcome.REFUSED, R.UNKNOWN_AGENT)
+    ]
+    assert not UsedToken.objects.exists()
+
+
+def test_a_request_started_at_site_a_does_not_answer_at_site_b(
+    client: Client,
+    saml_site: Site,
+    saml_other_site: Site,
+    other_agent: Agent,
+    idp_a: DevIdp,
+    idp_b: DevIdp,
+) -> None:
+    """Site B's own IdP answers the request this browser sent to site A."""
+    request_for_a = sign_in_start(client, saml_site, idp_a)
+    at_b = Sp(client, saml_other_site, "agent", idp_b)
+
+    response = at_b.post(at_b.response(in_response_to=request_for_a, email=other_agent.email))
+
+    assert response.status_code == 403
+    assert f'id="reason-code">{R.SAML_IN_RESPONSE_TO}<' in response.content.decode()
+    assert session_key_for(Audience.AGENT) not in client.session
+    event = LoginEvent.objects.get()
+    assert (event.site, event.reason) == (saml_other_site, R.SAML_IN_RESPONSE_TO)
+
+
+def test_an_agent_request_does_not_answer_at_the_visitor_acs(
+    client: Client, saml_site: Site, agent: Agent, idp_a: DevIdp
+) -> None:
+    saml_settings_create(saml_site, idp_a, audience=Audience.VISITOR)
+    request_for_agents = sign_in_start(client, saml_site, idp_a)
+    visitor_sp = Sp(client, saml_site, "visitor", idp_a)
+
+    response = visitor_sp.post(visitor_sp.response(in_response_to=request_for_agents))
+
+    assert response.status_code == 403
+    assert f'id="reason-code">{R.SAML_IN_RESPONSE_TO}<' in response.content.decode()
+    assert not Visitor.objects.exists()
+    assert LoginEvent.objects.get().reason == R.SAML_IN_RESPONSE_TO
+
+
+def test_a_request_answers_once(
+    client: Client, saml_site: Site, agent: Agent, idp_a: DevIdp
+) -> None:
+    sp = Sp(client, saml_site, "agent", idp_a)
+    request_id = sp.start()
+    assert sp.post(sp.response(in_response_to=request_id)).status_code == 302
+    client.post("/agent/logout/")
+    LoginEvent.objects.all().delete()
+
+    # A second, fresh assertion from the IdP for the same request.
+    response = sp.post(sp.response(in_response_to=request_id))
+
+    assert response.status_code == 403
+    assert LoginEvent.objects.get().reason == R.SAML_IN_RESPONSE_TO

@@ -21,6 +21,7 @@ from devidp.idp import MFA_CONTEXT, DevIdp
 from sso.saml.config import sp_config_cache_clear
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from tenants.models import Site
 
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -73,9 +74,7 @@ def rogue_idp(idp_key_dir: Path, idp_a: DevIdp) -> DevIdp:
 def saml_settings_create(site: Site, idp: DevIdp, **fields: Any) -> SamlSettings:
     settings = SamlSettings(site=site, source=SamlSettings.Source.XML, **fields)
     settings.metadata_xml = idp.metadata_xml()
-    settings.full_clean()
-    settings.save()
-    return settings
+    return saml_settings_save(settings)
 
 
 @pytest.fixture(autouse=True)
@@ -197,3 +196,104 @@ def acs_post(client: Client, site: Site, saml_response: str, relay_state: str = 
     if relay_state:
         data["RelayState"] = relay_state
     return client.post(url, data)
+
+
+# Single logout (tests/sso/saml/test_slo*.py).
+
+
+def idp_server(client: Client, site: Site, idp: DevIdp, **kwargs: Any) -> Any:
+    """Return ``idp``'s pysaml2 server, knowing ``site``'s agent SP metadata."""
+    return idp.server([client.get(sp_urls(site)["metadata"]).content.decode()], **kwargs)
+
+
+def saml_subject_session_index(client: Client, site: Site) -> str:
+    """Return the SessionIndex the SP remembered for ``client``'s sign-in."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(
+        session_key=client.cookies[
+            getattr(settings, "SAML_SESSION_COOKIE_NAME", "saml_session")
+        ].value
+    )
+    return str(store[f"sso_saml:{site.pk}:agent"]["subject"]["session_index"])
+
+
+def idp_logout_request(
+    server: Any,
+    site: Site,
+    *,
+    email: str,
+    session_indexes: list[str] | None = None,
+    sign_xml: bool = False,
+    edit: Callable[[str], str] | None = None,
+) -> str:
+    """Return the XML of a LogoutRequest from ``server`` to ``site``'s agent SLS."""
+    from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+    urls = sp_urls(site)
+    _, message = server.create_logout_request(
+        urls["sls"],
+        urls["metadata"],
+        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=email),
+        session_indexes=session_indexes,
+        sign=sign_xml,
+        sign_alg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
+    )
+    xml = str(message)
+    return edit(xml) if edit is not None else xml
+
+
+def redirect_location(
+    server: Any,
+    xml: str,
+    site: Site,
+    *,
+    sign: bool = True,
+    response: bool = False,
+    sigalg: str | None = None,
+    relay_state: str = "",
+) -> str:
+    """Return the SLS URL carrying ``xml`` by the Redirect binding, signed
+    (the query-string signature) by ``server``'s key when ``sign``.
+    """
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    http = server.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        xml,
+        sp_urls(site)["sls"],
+        relay_state,
+        response=response,
+        sign=sign,
+        sigalg=sigalg or SIG_RSA_SHA256,
+    )
+    return str(dict(http["headers"])["Location"])
+
+
+def sp_urls_for(site: Site, audience: str) -> dict[str, str]:
+    """Like ``sp_urls``, for either audience's SP of ``site``."""
+    kwargs = {"site_id": site.site_id}
+    return {
+        name: f"http://testserver{reverse(f'sso:{audience}-saml-{name}', kwargs=kwargs)}"
+        for name in ("metadata", "acs", "sls")
+    }
+
+
+def visitor_sign_in_start(client: Client, site: Site, idp: DevIdp) -> tuple[str, str]:
+    """Start a visitor's SP-initiated sign-in at ``site`` (a SAML campaign is
+    created if the site has none); return the request's ID and RelayState.
+    """
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.filter(site=site, visitor_sso="saml").first()
+    if campaign is None:
+        campaign = Campaign.objects.create(site=site, name="SAML members", visitor_sso="saml")
+    response = client.get(f"/sso/{site.site_id}/visitor/login/", {"campaign": campaign.pk})
+    assert response.status_code == 302, response.content[:300]
+    query = parse_qs(urlsplit(response["Location"]).query)
+    request = idp.server([]).parse_authn_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
+    return str(request.message.id), query["RelayState"][0]

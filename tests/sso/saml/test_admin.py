@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from devidp.idp import DevIdp
 from sso.saml.models import SamlSettings
-from sso.saml.services import saml_settings_prepare
+from sso.saml.services import saml_settings_save
 from tenants.models import Site
 from tenants.services import operator_grant
 from tests.sso.saml.conftest import saml_settings_create
@@ -165,7 +165,7 @@ def test_short_rsa_key_certificate_is_refused(site: Site, idp_a: DevIdp) -> None
         signing_cert=cert.public_bytes(serialization.Encoding.PEM).decode(),
     )
     with pytest.raises(ValidationError, match="1024-bit RSA key"):
-        saml_settings_prepare(settings)
+        saml_settings_save(settings)
 
 
 class _MetadataHandler(BaseHTTPRequestHandler):
@@ -260,3 +260,36 @@ def test_unreachable_metadata_url_is_refused(
 
     errors = response.context["adminform"].form.errors
     assert "could not be fetched" in " ".join(errors["metadata_url"])
+
+
+def test_clean_validates_without_side_effects(site: Site) -> None:
+    """No fetch (the URL is unreachable) and no key pair in ``clean()``."""
+    saml = SamlSettings(site=site, source="url", metadata_url="http://127.0.0.1:9/metadata")
+
+    saml.full_clean()
+
+    assert not saml.sp_private_key_encrypted
+    assert not saml.idp_metadata_xml
+
+
+def test_admin_offers_signing_and_encryption_switches_and_no_password_flag(
+    admin_client_: Client, site: Site, idp_a: DevIdp
+) -> None:
+    page = admin_client_.get(ADD_URL).content.decode()
+    assert 'name="authn_requests_signed"' in page
+    assert 'name="assertions_encrypted"' in page
+    assert "allow_password" not in page
+
+    fields = {
+        "metadata_xml": idp_a.metadata_xml(),
+        "authn_requests_signed": "on",
+        "assertions_encrypted": "on",
+        "signing_cert_next": Path(idp_a.cert_file).read_text(),
+    }
+    response = admin_client_.post(ADD_URL, _form(site, **fields))
+
+    assert response.status_code == 302
+    saved = SamlSettings.objects.get(site=site)
+    assert saved.authn_requests_signed
+    assert saved.assertions_encrypted
+    assert saved.sp_private_key_encrypted

@@ -1,22 +1,27 @@
-"""SP-initiated sign-in, metadata, single logout and the cached SP config."""
+"""SP-initiated sign-in, metadata and the cached SP config (single logout:
+``test_slo*.py``)."""
 
 from __future__ import annotations
 
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import lxml.etree
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from saml2 import BINDING_HTTP_REDIRECT
-from saml2.saml import NAMEID_FORMAT_EMAILADDRESS, NameID
 
 from devidp.idp import MFA_CONTEXT, DevIdp
 from sso.saml.config import saml_settings_get, sp_config_get
 from sso.saml.crypto import InProcessCryptoBackend
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
@@ -58,11 +63,12 @@ def test_login_start_redirects_to_idp_with_authn_request(
 ) -> None:
     request_id = sign_in_start(client, saml_site, idp_a)
 
-    # djangosaml2 keeps the outstanding request in its own SAML session,
-    # not in the session that will hold the agent's binding.
+    # The outstanding request lives in the SAML session, keyed by site and
+    # audience, not in the session that will hold the agent's binding.
     saml_session = SessionStore(client.cookies["saml_session"].value)
-    assert request_id in saml_session["_saml2_outstanding_queries"]
-    assert "_saml2_outstanding_queries" not in client.session
+    key = f"sso_saml:{saml_site.pk}:agent"
+    assert request_id in saml_session[key]["authn"]
+    assert key not in client.session
 
 
 def test_login_start_without_saml_settings_is_not_configured(client: Client, site: Site) -> None:
@@ -179,63 +185,6 @@ def _signed_in(client: Client, site: Site, factory: ResponseFactory) -> None:
     assert session_key_for(Audience.AGENT) in client.session
 
 
-def test_sp_initiated_single_logout(
-    client: Client,
-    saml_site: Site,
-    agent: Agent,
-    idp_a: DevIdp,
-    saml_response_factory: ResponseFactory,
-) -> None:
-    _signed_in(client, saml_site, saml_response_factory)
-
-    response = client.post(reverse("agent-logout"))
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(idp_a.slo_url)
-    assert session_key_for(Audience.AGENT) not in client.session
-    urls = sp_urls(saml_site)
-    server = idp_a.server([client.get(urls["metadata"]).content.decode()])
-    query = parse_qs(urlsplit(response["Location"]).query)
-    logout_request = server.parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
-    assert logout_request.message.name_id.text == agent.email
-    logout_response = server.create_logout_response(logout_request.message, [BINDING_HTTP_REDIRECT])
-    http = server.apply_binding(
-        BINDING_HTTP_REDIRECT, str(logout_response), urls["sls"], response=True
-    )
-    location = dict(http["headers"])["Location"]
-
-    back = client.get(location)
-
-    assert back.status_code == 302
-    assert back["Location"] == reverse("agent-login")
-
-
-def test_idp_initiated_single_logout(
-    client: Client,
-    saml_site: Site,
-    agent: Agent,
-    idp_a: DevIdp,
-    saml_response_factory: ResponseFactory,
-) -> None:
-    _signed_in(client, saml_site, saml_response_factory)
-    urls = sp_urls(saml_site)
-    server = idp_a.server([client.get(urls["metadata"]).content.decode()])
-    _, logout_request = server.create_logout_request(
-        urls["sls"],
-        urls["metadata"],
-        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=agent.email),
-    )
-    http = server.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), urls["sls"])
-
-    response = client.get(dict(http["headers"])["Location"])
-
-    assert response.status_code == 302
-    assert response["Location"].startswith(idp_a.slo_url)
-    assert "SAMLResponse=" in response["Location"]
-    assert session_key_for(Audience.AGENT) not in client.session
-    assert LoginEvent.objects.filter(outcome=LoginEvent.Outcome.SIGNED_OUT).exists()
-
-
 @pytest.mark.parametrize("audience", [Audience.AGENT, Audience.VISITOR])
 def test_settings_are_per_audience(saml_site: Site, audience: Audience) -> None:
     found = saml_settings_get(site=saml_site, audience=audience)
@@ -266,8 +215,7 @@ def _manual_settings(site: Site, idp: DevIdp, *certs: DevIdp, slo: bool = True) 
         signing_cert=Path(certs[0].cert_file).read_text(),
         signing_cert_next=Path(certs[1].cert_file).read_text() if len(certs) > 1 else "",
     )
-    settings.full_clean()
-    settings.save()
+    saml_settings_save(settings)
 
 
 @pytest.mark.parametrize("position", ["first", "second"])
@@ -290,6 +238,69 @@ def test_either_of_two_certificates_verifies_during_rotation(
     assert acs_post(client, site, rotated).status_code == 302
 
 
+@pytest.mark.parametrize("source", [SamlSettings.Source.XML, SamlSettings.Source.URL])
+def test_second_certificate_works_with_metadata_too(
+    client: Client,
+    site: Site,
+    agent: Agent,
+    idp_a: DevIdp,
+    rogue_idp: DevIdp,
+    saml_response_factory: ResponseFactory,
+    settings: Any,
+    source: str,
+) -> None:
+    """The IdP's metadata names the current key; the second certificate
+    field adds the next one, whichever way the metadata came in.
+    """
+    settings.SSO_SAML_METADATA_PRIVATE_HOSTS = True
+    saml = SamlSettings(
+        site=site, source=source, signing_cert_next=Path(rogue_idp.cert_file).read_text()
+    )
+    if source == SamlSettings.Source.XML:
+        saml.metadata_xml = idp_a.metadata_xml()
+    else:
+        saml.metadata_url = _serve_once(idp_a.metadata_xml())
+    saml_settings_save(saml)
+
+    assert acs_post(client, site, saml_response_factory(site)).status_code == 302
+    client.post(reverse("agent-logout"))
+    rotated = saml_response_factory(site, idp=rogue_idp)
+    assert acs_post(client, site, rotated).status_code == 302
+    assert saml.metadata_xml.count("X509Certificate>") == 2  # as entered: one
+    assert saml.idp_metadata_xml.count("X509Certificate>") == 4  # in use: two
+
+
+def test_a_bad_second_certificate_is_refused_with_pasted_metadata(
+    site: Site, idp_a: DevIdp
+) -> None:
+    saml = SamlSettings(
+        site=site,
+        source=SamlSettings.Source.XML,
+        metadata_xml=idp_a.metadata_xml(),
+        signing_cert_next="not a certificate",
+    )
+    with pytest.raises(ValidationError) as raised:
+        saml_settings_save(saml)
+    assert "second certificate is not a valid PEM" in str(raised.value.message_dict)
+
+
+def _serve_once(body: str) -> str:
+    """Serve ``body`` at a local URL for one GET."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(body.encode())
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_address[1]}/metadata"
+
+
 def test_logout_without_idp_slo_is_local(
     client: Client,
     site: Site,
@@ -306,25 +317,24 @@ def test_logout_without_idp_slo_is_local(
     assert session_key_for(Audience.AGENT) not in client.session
 
 
-def test_other_sites_idp_cannot_log_this_session_out(
-    client: Client,
-    saml_site: Site,
-    saml_other_site: Site,
-    agent: Agent,
-    idp_b: DevIdp,
-    saml_response_factory: ResponseFactory,
+@pytest.mark.parametrize(
+    "query",
+    [
+        "next=/console/" + "x" * 5000,
+        "next=/console/%00",
+        "next=%ED%A0%80",  # not UTF-8 (a lone surrogate)
+        "next=https://evil.example/",
+        "return_to=//evil.example&next=/console/",
+    ],
+)
+def test_login_start_refuses_bad_input_without_a_500(
+    client: Client, saml_site: Site, query: str
 ) -> None:
-    _signed_in(client, saml_site, saml_response_factory)
-    urls = sp_urls(saml_other_site)
-    server = idp_b.server([client.get(urls["metadata"]).content.decode()])
-    _, logout_request = server.create_logout_request(
-        urls["sls"],
-        urls["metadata"],
-        name_id=NameID(format=NAMEID_FORMAT_EMAILADDRESS, text=agent.email),
-    )
-    http = server.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), urls["sls"])
+    url = reverse("sso:agent-login", kwargs={"site_id": saml_site.site_id})
 
-    response = client.get(dict(http["headers"])["Location"])
+    response = client.get(f"{url}?{query}")
 
-    assert f'id="reason-code">{RefusalReason.WRONG_SITE}<' in response.content.decode()
-    assert session_key_for(Audience.AGENT) in client.session
+    assert response.status_code in {302, 400, 403}
+    if response.status_code != 302:
+        event = LoginEvent.objects.get()
+        assert event.reason in {RefusalReason.BAD_REQUEST, RefusalReason.UNSAFE_REDIRECT}

@@ -21,6 +21,7 @@ from devidp.idp import DevIdp
 from sso.saml.config import saml_settings_get, sp_config_cache_clear, sp_config_get
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from sso.secret_store import secret_decrypt
 from sso_site.signin.keys import session_key_for
 from tenants.models import Audience, Site
@@ -41,8 +42,7 @@ def _raw_stored_key(settings_pk: int) -> str:
 def test_the_database_never_holds_the_pem_private_key(site: Site, idp_a: DevIdp) -> None:
     settings = saml_settings_create(site, idp_a)
     settings.email_attribute = "mail"
-    settings.full_clean()
-    settings.save()  # saved again: the key stays as it was, encrypted
+    saml_settings_save(settings)  # saved again: the key stays as it was, encrypted
 
     stored = _raw_stored_key(settings.pk)
     assert stored
@@ -100,8 +100,7 @@ def test_saving_re_encrypts_the_key_under_the_current_secret_key(
     certificate = saml.sp_certificate
     settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
     settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
-    saml.full_clean()
-    saml.save()
+    saml_settings_save(saml)
     settings.SECRET_KEY_FALLBACKS = []  # the old key retired
     sp_config_cache_clear()
 
@@ -118,8 +117,7 @@ def test_saving_replaces_a_key_no_secret_key_decrypts(
     certificate = saml.sp_certificate
     settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
     settings.SECRET_KEY_FALLBACKS = []
-    saml.full_clean()
-    saml.save()
+    saml_settings_save(saml)
     sp_config_cache_clear()
 
     saved = SamlSettings.objects.get(pk=saml.pk)
