@@ -47,7 +47,15 @@ site_settings = SiteSettingsViewSet.as_view(
 urlpatterns = [
     path("v1/site/", site_settings, name="site"),
     path("v1/", include(router.urls)),
-    path("v1/schema/", SpectacularAPIView.as_view(urlconf=None), name="schema"),
-    path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-    path("v1/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    path("v1/schema/", SpectacularAPIView.as_view(metadata_class=None), name="schema"),
+    path(
+        "v1/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api:schema", metadata_class=None),
+        name="docs",
+    ),
+    path(
+        "v1/redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", metadata_class=None),
+        name="redoc",
+    ),
 ]

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 from typing_extensions import override
 
+from api.errors import drf_validation_error
 from api.serializers.base import CleanModelSerializer, model_clean
 from sso.jwt.keys import JwksUnavailableError, jwks_key_ders, jwks_problem
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
 from sso.jwt.separation import KeyRow, served_key_errors
 from sso.saml.config import sp_urls
 from sso.saml.models import SamlSettings
+from sso.saml.services import saml_settings_save
 from sso.secret_store import SECRET_BYTES, secret_encrypt, secret_fingerprint
 from tenants.models import Site
 
@@ -87,7 +90,8 @@ class SamlSettingsSerializer(CleanModelSerializer):
             "signing_cert_next",
             "email_attribute",
             "allow_idp_initiated",
-            "allow_password",
+            "authn_requests_signed",
+            "assertions_encrypted",
             "allow_sha1",
             "mfa_required",
             "mfa_context_refs",
@@ -101,6 +105,24 @@ class SamlSettingsSerializer(CleanModelSerializer):
             "signing_cert": {"max_length": TEXT_MAX},
             "signing_cert_next": {"max_length": TEXT_MAX},
         }
+
+    @override
+    def create(self, validated_data: dict[str, Any]) -> SamlSettings:
+        return self._save(SamlSettings(), validated_data)
+
+    @override
+    def update(self, instance: SamlSettings, validated_data: dict[str, Any]) -> SamlSettings:
+        return self._save(instance, validated_data)
+
+    def _save(self, settings: SamlSettings, validated_data: dict[str, Any]) -> SamlSettings:
+        """Save through the service the admin's rules live in: validation, the
+        metadata (a metadata URL is fetched) and the SP key pair."""
+        for name, value in validated_data.items():
+            setattr(settings, name, value)
+        try:
+            return saml_settings_save(settings)
+        except DjangoValidationError as error:
+            raise drf_validation_error(error) from None
 
     def get_sp(self, obj: SamlSettings) -> dict[str, str]:
         urls = sp_urls(self.context["request"], site=obj.site, audience=obj.audience)

@@ -187,10 +187,17 @@ def test_saml_settings_create_read_update(
     assert body["sp_certificate"].startswith("-----BEGIN CERTIFICATE-----")
     row = SamlSettings.objects.get(site=site, audience=audience)
     assert row.sp_private_key_encrypted
-    updated = api.patch(url, {"allow_sha1": True}, format="json", HTTP_IF_MATCH=created["ETag"])
+    updated = api.patch(
+        url,
+        {"allow_sha1": True, "authn_requests_signed": True},
+        format="json",
+        HTTP_IF_MATCH=created["ETag"],
+    )
     assert updated.status_code == 200
     row.refresh_from_db()
     assert row.allow_sha1
+    assert row.authn_requests_signed
+    assert sorted(last_change().fields) == ["allow_sha1", "authn_requests_signed"]
 
 
 def test_saml_validation_names_the_field(api: APIClient, idp_cert: str) -> None:

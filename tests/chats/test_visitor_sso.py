@@ -135,7 +135,11 @@ def missing_required_mapping(ctx: Ctx) -> tuple[int, dict[str, str]]:
     return ok(ctx)
 
 
-now = int(time.time())
+def now() -> int:
+    # Read when a case runs, not at collection: a long suite runs it minutes later.
+    return int(time.time())
+
+
 ATTACKS: list[tuple[str, Forgery, RefusalReason]] = [
     ("disabled site", disabled_site, RefusalReason.SITE_DISABLED),
     ("unknown site", unknown_site, RefusalReason.SITE_DISABLED),
@@ -159,9 +163,9 @@ ATTACKS: list[tuple[str, Forgery, RefusalReason]] = [
     ("agent's token", agents_token, RefusalReason.JWT_BAD_SIGNATURE),
     ("other site's key", other_sites_token, RefusalReason.JWT_BAD_SIGNATURE),
     ("alg none", alg_none, RefusalReason.JWT_BAD_ALGORITHM),
-    ("expired", lambda c: ok(c, iat=now - 400, exp=now - 200), RefusalReason.JWT_EXPIRED),
-    ("not yet valid", lambda c: ok(c, nbf=now + 600), RefusalReason.JWT_NOT_YET_VALID),
-    ("too old", lambda c: ok(c, iat=now - 1000, exp=now + 60), RefusalReason.JWT_TOO_OLD),
+    ("expired", lambda c: ok(c, iat=now() - 400, exp=now() - 200), RefusalReason.JWT_EXPIRED),
+    ("not yet valid", lambda c: ok(c, nbf=now() + 600), RefusalReason.JWT_NOT_YET_VALID),
+    ("too old", lambda c: ok(c, iat=now() - 1000, exp=now() + 60), RefusalReason.JWT_TOO_OLD),
     ("no jti", lambda c: ok(c, jti=None), RefusalReason.JWT_MISSING_CLAIM),
     ("no exp", lambda c: ok(c, exp=None), RefusalReason.JWT_MISSING_CLAIM),
     ("no external_id nor sub", lambda c: ok(c, external_id=None), RefusalReason.JWT_MISSING_CLAIM),
