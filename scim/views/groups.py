@@ -48,7 +48,11 @@ class ScimGroupMixin(ScimView):
 
     def save(self, group: ScimGroup | None, resource: Group) -> ScimGroup:
         """Save ``resource``; members that are no agent of the site are ignored."""
-        ids = [int(m.value) for m in resource.members or [] if m.value and m.value.isdigit()]
+        ids = [
+            int(m.value)
+            for m in resource.members or []
+            if m.value and m.value.isdigit() and m.type != "Group"  # no nested groups
+        ]
         members = Agent.objects.for_site(self.site).filter(pk__in=ids)
         with transaction.atomic():
             saved = scim_group_save(
