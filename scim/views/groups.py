@@ -18,7 +18,7 @@ from scim.selectors import scim_groups
 from scim.services import scim_group_delete, scim_group_save
 from scim.views.base import ScimView, etag_of
 from scim.views.listing import (
-    equality_on,
+    equality_hint,
     params_from_query,
     scim_list,
     search_from_body,
@@ -73,9 +73,11 @@ class GroupListView(ScimGroupMixin):
 
     def search(self, search: SearchRequest[Any]) -> Response:
         groups = self.groups()
-        name = equality_on(search, "displayName")
-        if name is not None:
-            groups = groups.filter(display_name__iexact=name)
+        hint = equality_hint(search)
+        if hint is not None and hint[0] == "displayname":
+            groups = groups.filter(display_name__iexact=hint[1])
+        elif hint is not None and hint[0] == "externalid":
+            groups = groups.filter(external_id=hint[1])
         payload = scim_list(
             search=search,
             model=Group,

@@ -5,15 +5,14 @@ parameters or as a POST to ``.search``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from django.db.models import QuerySet
 from scim2_models import Context, ListResponse, ResponseParameters, ScimFilter, SearchRequest
-from scim2_models.path.expressions import Comparison
+from scim2_models.path.expressions import Comparison, LogicalExpr, ValuePath
 
 from scim.resources import dump
-
-T = TypeVar("T")
 
 DEFAULT_COUNT = 100
 MAX_COUNT = 200
@@ -57,8 +56,8 @@ def scim_list(
     *,
     search: SearchRequest[Any],
     model: Any,
-    items: Iterable[T],
-    as_resource: Callable[[T], Any],
+    items: QuerySet[Any],
+    as_resource: Callable[[Any], Any],
 ) -> dict[str, Any]:
     """Return the ListResponse of ``items`` that match ``search``'s filter.
 
@@ -68,13 +67,16 @@ def scim_list(
     """
     start = max(search.start_index or 1, 1)
     count = DEFAULT_COUNT if search.count is None else min(max(search.count, 0), MAX_COUNT)
-    resources = [as_resource(item) for item in items]
-    if search.filter is not None:
+    if search.filter is None:
+        # No filter: the database pages, and only the page is built.
+        total = items.count()
+        page = [as_resource(item) for item in items[start - 1 : start - 1 + count]]
+    else:
         scim_filter = search.filter
-        resources = [r for r in resources if scim_filter.match(r)]
-    page = resources[start - 1 : start - 1 + count]
+        resources = [r for r in map(as_resource, items) if scim_filter.match(r)]
+        total, page = len(resources), resources[start - 1 : start - 1 + count]
     response = ListResponse[model](
-        total_results=len(resources),
+        total_results=total,
         start_index=start,
         items_per_page=len(page),
         resources=page or None,
@@ -82,22 +84,37 @@ def scim_list(
     return dump(response, params=search)
 
 
-def equality_on(search: SearchRequest[Any], attribute: str) -> str | None:
-    """Return the value of ``<attribute> eq "value"`` if that is the whole filter.
+def equality_hint(search: SearchRequest[Any]) -> tuple[str, str] | None:
+    """Return ``(attribute, value)`` when the whole filter is one equality.
 
-    Identity providers look a user up this way before every push (Okta and
-    Entra ID: ``userName eq``), so it is answered by one indexed query
-    rather than by scanning the site.
+    ``attribute`` is casefolded: ``username``, ``externalid``,
+    ``displayname`` or ``emails.value`` (also inside a value path such as
+    ``emails[type eq "work" and value eq "..."]`` or
+    ``emails[type eq "work"].value eq "..."``). Identity providers look a
+    user up this way before every push, so callers answer it with one
+    indexed query; the filter is still matched on what that query returns,
+    so the hint only needs to find a superset.
     """
     if search.filter is None:
         return None
     node = ScimFilter(str(search.filter)).ast
-    if (
-        isinstance(node, Comparison)
-        and str(node.op) == "eq"
-        and node.attr_path.sub_attr is None
-        and node.attr_path.attr.casefold() == attribute.casefold()
-        and isinstance(node.value, str)
-    ):
-        return node.value
-    return None
+    if isinstance(node, ValuePath):
+        terms = node.val_filter.terms if isinstance(node.val_filter, LogicalExpr) else ()
+        if isinstance(node.val_filter, LogicalExpr) and str(node.val_filter.op) != "and":
+            return None
+        for term in terms or (node.val_filter,):
+            hint = _eq(term)
+            if hint is not None and hint[0] == "value":
+                return f"{node.attr_path.attr.casefold()}.value", hint[1]
+        return None
+    return _eq(node)
+
+
+def _eq(node: Any) -> tuple[str, str] | None:
+    if not isinstance(node, Comparison) or str(node.op) != "eq":
+        return None
+    if not isinstance(node.value, str):
+        return None
+    path = node.attr_path
+    name = path.attr.casefold() + (f".{path.sub_attr.casefold()}" if path.sub_attr else "")
+    return name, node.value

@@ -17,7 +17,7 @@ from scim.selectors import scim_agents
 from scim.services import scim_user_create, scim_user_delete, scim_user_update
 from scim.views.base import ScimView, etag_of
 from scim.views.listing import (
-    equality_on,
+    equality_hint,
     params_from_query,
     scim_list,
     search_from_body,
@@ -56,11 +56,9 @@ class UserListView(ScimUserMixin):
 
     def search(self, search: SearchRequest[Any]) -> Response:
         agents = self.agents()
-        user_name = equality_on(search, "userName")
-        if user_name is not None:
-            by_name = Q(directory__user_name__iexact=user_name)
-            key = email_key_or_none(user_name)
-            agents = agents.filter(by_name | Q(email_key=key) if key else by_name)
+        hint = equality_hint(search)
+        if hint is not None:
+            agents = agents.filter(_narrowing(*hint))
         payload = scim_list(
             search=search,
             model=User,
@@ -77,6 +75,19 @@ class UserListView(ScimUserMixin):
             agent = scim_user_create(site=self.site, **user_fields(user))
             self.record(agent, ApiChange.Action.CREATE, ["email", "name", "is_active"])
         return self.answer(agent, 201)
+
+
+def _narrowing(attribute: str, value: str) -> Q:
+    """Return a query for a superset of the agents ``attribute eq value`` matches."""
+    key = email_key_or_none(value)
+    by_email = Q(email_key=key) if key else Q(pk__in=[])
+    if attribute == "username":
+        return Q(directory__user_name__iexact=value) | by_email
+    if attribute in {"emails.value", "emails"}:
+        return by_email
+    if attribute == "externalid":
+        return Q(directory__external_id=value)
+    return Q()
 
 
 class UserSearchView(UserListView):
