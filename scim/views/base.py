@@ -20,13 +20,14 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from scim2_models import Error, SCIMException
+from scim2_models import Error, InvalidValueException, SCIMException
 from typing_extensions import override
 
 from api.authentication import ApiTokenAuthentication
 from api.models import ApiChange, ApiToken, Scope
 from api.services import api_change_record
 from api.throttling import TokenRateThrottle
+from tenants.inputs import text_clean_deep
 from tenants.models import Site
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,10 @@ class ScimView(APIView):
         data = self.request.data
         if not isinstance(data, dict):
             raise exceptions.ParseError("The body must be a JSON object.")
+        if text_clean_deep(data) != data:
+            # NUL and control characters belong in no name or identifier;
+            # refused rather than stripped, so no value becomes another.
+            raise InvalidValueException(detail="Control characters are not accepted.")
         return data
 
     def scim_response(

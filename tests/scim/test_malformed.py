@@ -29,7 +29,8 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
             "invalidValue",
         ),
         (b'{"userName": "a@a.example", "active": "maybe"}', 400, None),
-        (b'{"userName": "a\\u0000@a.example"}', 400, None),
+        (b'{"userName": "a\\u0000@a.example"}', 400, "invalidValue"),
+        (b'{"userName": "a@a.example", "displayName": "A\\u0000"}', 400, "invalidValue"),
     ],
     ids=[
         "not-json",
@@ -40,6 +41,7 @@ PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
         "no-email",
         "active-not-bool",
         "nul",
+        "nul-in-name",
     ],
 )
 def test_malformed_user_is_a_scim_error(
