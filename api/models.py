@@ -27,7 +27,7 @@ def token_digest(raw: str) -> str:
 class Scope(models.TextChoices):
     READ = "read", "Read"
     WRITE = "write", "Write (implies read)"
-    # Issue 13 (SCIM provisioning) adds its scope here.
+    SCIM = "scim", "SCIM provisioning (/scim/v2/)"
 
 
 def validate_scopes(value: object) -> None:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("sso/", include("sso.urls")),
     path("chat/", include("chats.urls")),
     path("api/", include("api.urls")),
+    path("scim/v2/", include("scim.urls")),
     path("visitor/signed-in/", visitor_signed_in, name="visitor-signed-in"),
 ]
 

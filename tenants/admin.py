@@ -132,11 +132,16 @@ class SiteAdmin(SiteScopedAdmin):
 
 @admin.register(Agent)
 class AgentAdmin(SiteScopedAdmin):
-    list_display = ["email", "name", "site", "role", "department", "is_active", "last_sign_in_at"]
-    list_filter = [("site", admin.RelatedOnlyFieldListFilter), "role", "department", "is_active"]
+    list_display = [
+        "email", "name", "site", "role", "department", "is_active", "source", "last_synced_at",
+        "last_sign_in_at",
+    ]  # fmt: skip
+    list_filter = [
+        ("site", admin.RelatedOnlyFieldListFilter), "role", "department", "is_active", "source",
+    ]  # fmt: skip
     search_fields = ["email", "name"]
     autocomplete_fields = ["site"]
-    readonly_fields = ["email_key", "last_sign_in_at", "created_at"]
+    readonly_fields = ["email_key", "source", "last_synced_at", "last_sign_in_at", "created_at"]
     actions = ["deactivate"]
 
     @admin.action(description="Deactivate the selected agents (their sessions end at once)")

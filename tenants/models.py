@@ -160,6 +160,11 @@ class Agent(SiteOwned):
         SUPERVISOR = "supervisor", "Supervisor"
         ADMIN = "admin", "Administrator"
 
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        JIT = "jit", "Just in time (sign-in)"
+        SCIM = "scim", "SCIM provisioning"
+
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="agents")
     email = models.EmailField(max_length=254)
     # email_key(email): what sign-ins match on and what is unique per site.
@@ -180,6 +185,16 @@ class Agent(SiteOwned):
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    source = models.CharField(
+        max_length=10, choices=Source.choices, default=Source.MANUAL, editable=False
+    )
+    last_synced_at = models.DateTimeField(
+        "last sync",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Last time the identity provider (SCIM or a sign-in) updated this agent.",
+    )
 
     class Meta:
         ordering: ClassVar = ["site", "email"]

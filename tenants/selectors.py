@@ -61,6 +61,11 @@ def site_jit_domains(*, site: Site) -> frozenset[str]:
     return frozenset(keys)
 
 
+def agent_get_by_pk(*, site: Site, pk: int) -> Agent | None:
+    """Return ``site``'s agent ``pk``, active or not, or None."""
+    return Agent.objects.for_site(site).filter(pk=pk).first()
+
+
 def agent_get_signed_in(*, site_pk: int, pk: int) -> Agent | None:
     """Return the active agent ``pk`` of the usable site ``site_pk``, site loaded.
 

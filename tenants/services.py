@@ -68,9 +68,16 @@ def audit_record(
     )
 
 
-def agent_create(*, site: Site, email: str, name: str = "", role: str = Agent.Role.AGENT) -> Agent:
+def agent_create(
+    *,
+    site: Site,
+    email: str,
+    name: str = "",
+    role: str = Agent.Role.AGENT,
+    source: str = Agent.Source.MANUAL,
+) -> Agent:
     """Create an agent of ``site`` (validated: the email must be new to the site)."""
-    agent = Agent(site=site, email=email.strip(), name=name, role=role)
+    agent = Agent(site=site, email=email.strip(), name=name, role=role, source=source)
     agent.full_clean()
     agent.save()
     return agent

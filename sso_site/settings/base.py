@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "sso.password",
     "webhooks",
     "lifecycle",
+    "scim",
 ]
 
 MIDDLEWARE = [

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from sso_site.signin.keys import session_key_for
+from sso_site.signin.refusals import render_refusal
 from sso_site.signin.requests import SiteRequest
-from sso_site.signin.session import principal_from_session
+from sso_site.signin.session import agent_binding_refusal, principal_from_session
 from tenants.models import Audience
 
 
@@ -29,6 +31,11 @@ class SitePrincipalMiddleware:
         if key in request.session:
             agent = principal_from_session(request, audience=Audience.AGENT)
             if agent is None:
-                del request.session[key]
+                # Deprovisioned (deactivated or deleted): refused once, with
+                # the reason, rather than a silent trip to the login page.
+                refusal = agent_binding_refusal(request.session.pop(key))
+                if refusal is not None:
+                    response = render_refusal(request, refusal)
+                    return response.render() if isinstance(response, TemplateResponse) else response
         request.agent = agent
         return self.get_response(request)

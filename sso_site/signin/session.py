@@ -18,6 +18,7 @@ from campaigns.models import Visitor
 from campaigns.selectors import visitor_get_by_pk
 from campaigns.services import visitor_upsert
 from mapping.services import MappedFields, MappingRefusedError, mapping_apply
+from scim.services import agent_groups_sign_in
 from sso_site.signin.identity import SignInResult, VerifiedIdentity
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.redirects import redirect_target_check
@@ -27,6 +28,7 @@ from tenants.inputs import text_clean
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.selectors import (
     agent_get_by_key,
+    agent_get_by_pk,
     agent_get_signed_in,
     site_get_usable,
     site_is_usable,
@@ -151,6 +153,25 @@ def principal_from_session(request: HttpRequest, *, audience: Audience) -> Agent
     return principal
 
 
+def agent_binding_refusal(binding: dict[str, Any]) -> SignInRefused | None:
+    """Return why an agent binding no longer holds if its agent was
+    deprovisioned (deactivated, or deleted by SCIM), else None.
+    """
+    site = site_get_usable(pk=int(binding.get("site", 0)))
+    if site is None:
+        return None
+    agent = agent_get_by_pk(site=site, pk=int(binding.get("principal", 0)))
+    if agent is not None and agent.is_active:
+        return None  # the lifetime ran out: nothing to say
+    return SignInRefused(
+        RefusalReason.AGENT_INACTIVE if agent is not None else RefusalReason.UNKNOWN_AGENT,
+        site=site,
+        audience=Audience.AGENT,
+        subject=agent.email if agent is not None else "",
+        detail={"session": "ended", "agent": int(binding.get("principal", 0))},
+    )
+
+
 def _mapped(identity: VerifiedIdentity) -> MappedFields:
     """Return the mapped fields; a mapping problem becomes MAPPING_FAILED."""
     try:
@@ -208,6 +229,7 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
                 email=identity.subject,
                 name=text_clean(str(name))[:200],
                 role=mapped.get("role", identity.jit_role),
+                source=Agent.Source.JIT,
             )
         except (ValidationError, IntegrityError):
             # IntegrityError: a concurrent sign-in created the same agent first.
@@ -217,6 +239,7 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
         changed = [name for name in site.agent_sync_fields if name in mapped]
     for name in changed:
         setattr(agent, name, mapped[name])
+    changed += agent_groups_sign_in(site=site, agent=agent, claims=identity.claims)
     agent.last_sign_in_at = timezone.now()
     agent.save(update_fields=["last_sign_in_at", *changed])
     return agent

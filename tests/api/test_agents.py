@@ -6,6 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api.models import ApiChange
+from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.api.conftest import last_change, results
 from tests.factories import AgentFactory
@@ -100,9 +101,9 @@ def test_deactivate_ends_the_agents_session(
     response = api.post(f"/api/v1/agents/{agent.pk}/deactivate/")
     assert response.status_code == 200
     assert response.json()["is_active"] is False
-    after = console.get("/console/")
-    assert after.status_code == 302
-    assert "/agent/login/" in after["Location"]
+    after = console.get("/console/")  # refused once with the reason (issue 13)
+    assert after.status_code == RefusalReason.AGENT_INACTIVE.status
+    assert RefusalReason.AGENT_INACTIVE.value in after.content.decode()
     change = last_change()
     assert (change.action, change.fields) == ("deactivate", ["is_active"])
 
@@ -142,4 +143,4 @@ def test_admin_deactivate_action_uses_the_same_service(
     )
     agent.refresh_from_db()
     assert not agent.is_active
-    assert console.get("/console/").status_code == 302
+    assert console.get("/console/").status_code == RefusalReason.AGENT_INACTIVE.status

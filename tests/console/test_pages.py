@@ -60,7 +60,9 @@ def test_deactivating_the_agent_ends_the_session_on_the_next_request(
 
     response = client.get("/console/")
 
-    assert response.status_code == 302
+    # Refused once with the reason (issue 13), then signed out.
+    assert response.status_code == RefusalReason.AGENT_INACTIVE.status
+    assert LoginEvent.objects.filter(reason=RefusalReason.AGENT_INACTIVE).count() == 1
     session = Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value)
     assert session_key_for(Audience.AGENT) not in session.get_decoded()
 

@@ -213,9 +213,10 @@ def test_a_sign_in_costs_few_queries(
     with CaptureQueriesContext(connection) as queries:
         assert client.get(callback_url(site), {"jwt": token}).status_code == 302
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
-    # site, settings, jti insert, agent, its last sign-in, audit row, and
-    # the session (existence check, insert, update); with a cold cache, the
-    # mapping rules and the site's access policy.
+    # site, settings, jti insert, agent, its last sign-in, audit row, whether
+    # the site maps groups (issue 13), and the session (existence check,
+    # insert, update); with a cold cache, the mapping rules and the site's
+    # access policy.
     assert len(statements) <= 10, statements
 
 
