@@ -45,4 +45,3 @@ def check_passed(name: str, **values: Any) -> None:
     trace = _ACTIVE.get()
     if trace is not None:
         trace.passed.append((name, {k: str(v)[:200] for k, v in values.items()}))
-

@@ -113,7 +113,9 @@ def response_precheck(
             RefusalReason.SAML_WEAK_ALGORITHM,
             detail={"check": "algorithm", "algorithms": sorted(algorithms & _WEAK_ALGORITHMS)},
         )
-    check_passed("algorithm", algorithms=", ".join(sorted(a.rsplit("#", 1)[-1] for a in algorithms)))
+    check_passed(
+        "algorithm", algorithms=", ".join(sorted(a.rsplit("#", 1)[-1] for a in algorithms))
+    )
     _recipients_precheck(root, acs_url)
     check_passed("destination_recipient", destination=root.get("Destination"), expected=acs_url)
     if assertions:  # an encrypted one is checked once decrypted

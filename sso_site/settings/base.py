@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sso.jwt",
     "djangosaml2",
     "sso.saml",
+    "troubleshoot",
 ]
 
 MIDDLEWARE = [
@@ -205,3 +206,8 @@ LOGGING = {
 warnings.filterwarnings(
     "ignore", message="CFB has been moved", module=r"saml2\.cryptography\.symmetric"
 )
+
+# Troubleshooting console (issue 15): how long a refused sign-in's redacted
+# capture is kept (seconds), and its size cap (bytes).
+SSO_CAPTURE_TTL = int(os.environ.get("SSO_CAPTURE_TTL", str(3 * 24 * 3600)))
+SSO_CAPTURE_MAX_BYTES = 24 * 1024
