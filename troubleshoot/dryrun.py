@@ -55,7 +55,7 @@ class Report:
     failed_check: str = ""
     values: dict[str, str] = field(default_factory=dict)
     mapping: MappingResult | None = None
-    required: dict[str, bool] = field(default_factory=dict)
+    mapping_rows: list[tuple[str, str, bool]] = field(default_factory=list)
     routing: list[Routing] = field(default_factory=list)
     elapsed_ms: float = 0.0
 
@@ -143,7 +143,11 @@ def _steps(passed: list[tuple[str, dict[str, str]]]) -> list[Step]:
 def _mapping(report: Report, *, site: Site, claims: dict[str, Any]) -> None:
     rules = rules_load(site=site).get((report.audience, report.protocol), ())
     report.mapping = mapping_run(rules, protocol=report.protocol, claims=claims)
-    report.required = {rule.target: rule.required for rule in rules}
+    report.mapping_rows = [
+        (rule.target, repr(report.mapping.values[rule.target]), rule.required)
+        for rule in rules
+        if rule.target in report.mapping.values
+    ]
     if report.audience != Audience.VISITOR:
         return
     fields = dict(report.mapping.values)

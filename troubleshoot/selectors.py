@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from sso_site.signin.capture import capture_is_live
 from tenants.models import Audience, LoginEvent, Protocol, Site
 
 CAPTURES_SHOWN = 25
+REDACTED_SIGNATURE = "cmVkYWN0ZWQ"  # base64url of "redacted"
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----(.+?)-----END CERTIFICATE-----", re.S)
 _DS_CERT = re.compile(r"<(?:\w+:)?X509Certificate>([^<]+)</(?:\w+:)?X509Certificate>")
 
@@ -57,8 +59,25 @@ def capture_get(*, site: Site, pk: int) -> dict[str, Any] | None:
     event = LoginEvent.objects.filter(site=site, pk=pk, outcome=LoginEvent.Outcome.REFUSED).first()
     if event is None or not capture_is_live(event.detail):
         return None
-    capture: dict[str, Any] = event.detail["capture"]
+    capture: dict[str, Any] = dict(event.detail["capture"])
+    if capture.get("kind") == "jwt":
+        capture["text"] = _token_from_capture(str(capture.get("text") or ""))
     return {**capture, "audience": event.audience, "check": event.detail.get("check", "")}
+
+
+def _token_from_capture(text: str) -> str:
+    """Rebuild a (redacted, unverifiable) JWT from a capture's decoded parts."""
+    try:
+        parts = json.loads(text)
+        header, claims = parts["header"], parts["claims"]
+    except (ValueError, KeyError, TypeError):
+        return text
+
+    def encode(value: Any) -> str:
+        raw = json.dumps(value, separators=(",", ":"), default=str).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    return f"{encode(header)}.{encode(claims)}.{REDACTED_SIGNATURE}"
 
 
 def site_health(*, site: Site) -> dict[str, Any]:

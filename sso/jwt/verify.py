@@ -37,6 +37,26 @@ _DECODE_ERRORS: list[tuple[type[jwt.PyJWTError], RefusalReason]] = [
     (jwt.InvalidKeyError, RefusalReason.JWT_BAD_SIGNATURE),
 ]
 
+# The failed check each reason names in the audit detail (issue 15).
+_CHECKS = {
+    RefusalReason.JWT_MISSING: "token",
+    RefusalReason.JWT_TOO_LARGE: "size",
+    RefusalReason.JWT_MALFORMED: "header",
+    RefusalReason.JWT_BAD_ALGORITHM: "algorithm",
+    RefusalReason.JWKS_UNAVAILABLE: "key",
+    RefusalReason.JWT_UNKNOWN_KEY: "key",
+    RefusalReason.JWT_BAD_SIGNATURE: "signature_and_times",
+    RefusalReason.JWT_EXPIRED: "signature_and_times",
+    RefusalReason.JWT_NOT_YET_VALID: "signature_and_times",
+    RefusalReason.JWT_MISSING_CLAIM: "signature_and_times",
+    RefusalReason.JWT_WRONG_ISSUER: "signature_and_times",
+    RefusalReason.JWT_WRONG_AUDIENCE: "signature_and_times",
+    RefusalReason.JWT_TOO_OLD: "max_age",
+    RefusalReason.JWT_NO_EMAIL: "subject",
+    RefusalReason.MFA_REQUIRED: "mfa",
+    RefusalReason.REPLAY: "replay",
+}
+
 
 def verify_site_jwt(
     *, site: Site, settings: JwtSettings, token: str | None, dry_run: bool = False
@@ -112,7 +132,10 @@ class _Refuser:
             protocol=Protocol.JWT,
             # Token values reach the audit log: nothing unprintable, nothing long.
             subject=printable(subject, 254),
-            detail={key: printable(str(value), 100) for key, value in detail.items()},
+            detail={
+                "check": _CHECKS.get(reason, reason.value),
+                **{key: printable(str(value), 100) for key, value in detail.items()},
+            },
         )
 
 

@@ -123,13 +123,13 @@ def _jwt_redacted(token: str) -> str | None:
         for k, v in claims.items()
     }
     signature = f"[signature, {len(parts[2])} base64url chars]"
-    return ".".join([_b64url_encode(header), _b64url_encode(redacted), signature])
+    # Decoded, never the token's own parts: no piece of it is stored.
+    return json.dumps(
+        {"header": header, "claims": redacted, "signature": signature},
+        ensure_ascii=False,
+        default=str,
+    )
 
 
 def _b64url(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def _b64url_encode(value: Any) -> str:
-    raw = json.dumps(value, separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
