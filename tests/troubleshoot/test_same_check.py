@@ -40,7 +40,8 @@ def _assert_same(report: Report, event: LoginEvent, reason: RefusalReason) -> No
     assert event.reason == reason
     assert report.reason == reason, (report.reason, report.failed_check, report.steps)
     assert report.failed_check == event.detail["check"]
-    assert report.steps[-1].name == report.failed_check and not report.steps[-1].ok
+    assert report.steps[-1].name == report.failed_check
+    assert not report.steps[-1].ok
 
 
 # A 3 MB body is refused by the HTTP layer (check "body_size") before any
