@@ -121,7 +121,7 @@ def _run(report: Report, *, site: Site, verify: Any) -> Report:
                 {f"refusal {k}": str(v)[:120] for k, v in refusal.detail.items() if k != "check"}
             )
     report.elapsed_ms = (time.perf_counter() - started) * 1000
-    report.steps = _steps(trace.passed)
+    report.steps = steps_merge(trace.passed)
     if report.reason is not None:
         report.steps.append(Step(report.failed_check, ok=False))
     if identity is not None:
@@ -129,7 +129,7 @@ def _run(report: Report, *, site: Site, verify: Any) -> Report:
     return report
 
 
-def _steps(passed: list[tuple[str, dict[str, str]]]) -> list[Step]:
+def steps_merge(passed: list[tuple[str, dict[str, str]]]) -> list[Step]:
     """Merge consecutive notes of one check (several rules share a name)."""
     steps: list[Step] = []
     for name, values in passed:

@@ -10,8 +10,10 @@ from django.contrib.admin import site as admin_site
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from sso.testconnection import test_get
 from tenants.admin import operator_sites
 from tenants.models import Audience, Protocol, Site
+from troubleshoot.connection import connection_test_start, report_from_result
 from troubleshoot.dryrun import Report, jwt_dry_run, saml_dry_run
 from troubleshoot.forms import ConsoleForm
 from troubleshoot.selectors import (
@@ -101,3 +103,30 @@ def setup_view(request: HttpRequest, site_pk: int) -> HttpResponse:
         **site_setup_values(request, site=site),
     )
     return TemplateResponse(request, "admin/troubleshoot/setup.html", context)
+
+
+def test_start_view(
+    request: HttpRequest, site_pk: int, audience: str, protocol: str
+) -> HttpResponse:
+    """Start a real sign-in round trip that ends on the result page."""
+    site = operated_site(request, site_pk)
+    if audience not in Audience.values or protocol not in (Protocol.SAML, Protocol.JWT):
+        raise Http404("No such test.")
+    response = connection_test_start(
+        request, site=site, audience=Audience(audience), protocol=Protocol(protocol)
+    )
+    if response is None:
+        raise Http404("This sign-in is not set up.")
+    return response
+
+
+def test_result_view(request: HttpRequest, nonce: str) -> HttpResponse:
+    """The check-by-check result of a test round trip, for its operator only."""
+    found = test_get(nonce)
+    if found is None or found.get("user") != request.user.pk:
+        raise Http404("No such test, or it has expired.")
+    site = operated_site(request, int(found["site"]))
+    result = found.get("result")
+    report = report_from_result(found, result) if result else None
+    context = _context(request, site, f"Test connection: {site}", report=report, pending=not result)
+    return TemplateResponse(request, "admin/troubleshoot/test_result.html", context)
