@@ -88,6 +88,8 @@ def saml_response_verify(
         authn = client.parse_authn_request_response(encoded, BINDING_HTTP_POST, outstanding)
         if authn is None or authn.assertion is None:
             raise SignInRefused(RefusalReason.SAML_MALFORMED, detail={"check": "pysaml2"})
+        # pysaml2 verified the signature (and decrypted) before returning.
+        check_passed("signature", signed_by=settings.idp_entity_id)
         authn_response_check(
             authn,
             expected=Expected(
@@ -108,7 +110,6 @@ def saml_response_verify(
             refusal_for(exc),
             detail={"check": "pysaml2", "error": type(exc).__name__, "assertion_id": assertion_id},
         ) from exc
-    check_passed("signature", signed_by=settings.idp_entity_id)
     if authn.in_response_to and not dry_run:
         saml_request_consume(
             request, site=site, audience=audience, request_id=str(authn.in_response_to)

@@ -194,3 +194,12 @@ def test_setup_page_lists_the_urls_and_health(saml_site: Site, op_client: Client
     assert "troubleshoot/copy.js" in body
     assert "<script>" not in body
     assert page.context["health"]["certificates"], "the IdP certificate with its expiry"
+
+
+def test_site_page_shows_the_health_panel(saml_site: Site, op_client: Client) -> None:
+    page = op_client.get(reverse("admin:tenants_site_change", args=[saml_site.pk]))
+
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert 'id="sso-health"' in body
+    assert reverse("troubleshoot:console", args=[saml_site.pk]) in body
