@@ -22,7 +22,7 @@ class SsoHealthInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     max_num = 0
     can_delete = False
-    fields: list[str] = []
+    fields = ()
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
         return LoginEvent.objects.none()

@@ -22,7 +22,9 @@ def connection_test_start(
     request: HttpRequest, *, site: Site, audience: Audience, protocol: Protocol
 ) -> HttpResponse | None:
     """Send the browser to the site's IdP for a test sign-in; None if not set up."""
-    nonce = test_start(site=site, audience=audience, protocol=protocol, user_pk=request.user.pk)
+    nonce = test_start(
+        site=site, audience=audience, protocol=protocol, user_pk=int(request.user.pk or 0)
+    )
     if protocol == Protocol.SAML:
         return saml_start(request, site, audience, TEST_PREFIX + nonce)
     config = jwt_settings_get_enabled(site=site, audience=audience)

@@ -50,7 +50,7 @@ def site_refusals_captured(*, site: Site) -> list[LoginEvent]:
         )[:CAPTURES_SHOWN]
     )
     for event in events:
-        event.capture_live = capture_is_live(event.detail)  # type: ignore[attr-defined]
+        event.capture_live = capture_is_live(event.detail)
     return events
 
 
