@@ -14,6 +14,7 @@ admin.site.site_title = "SSO gateway"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("admin/troubleshoot/", include("troubleshoot.urls")),  # issue 15
     path("admin/", admin.site.urls),
     path("agent/login/", console_views.agent_login, name="agent-login"),
     path("agent/logout/", console_views.agent_logout, name="agent-logout"),

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from typing_extensions import TypeIs
 
 from tenants.identity_keys import IdentityError, domain_key
-from tenants.models import Agent, Site, SiteDomain
+from tenants.models import Agent, Site, SiteDomain, UsedToken
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -84,3 +84,10 @@ def sites_operated_by(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Sit
     if getattr(user, "is_superuser", False):
         return Site.objects.all()
     return Site.objects.filter(operators__user_id=user.pk)
+
+
+def token_is_unused(*, site: Site, kind: str, value: str, expires_at: object = None) -> bool:
+    """Return whether ``value`` of ``kind`` is still unused for ``site``: the
+    read-only twin of ``token_consume`` (the troubleshooting dry run).
+    """
+    return not UsedToken.objects.filter(site=site, kind=kind, value=value).exists()

@@ -28,7 +28,9 @@ def url_with_params(url: str, **params: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-def jwt_identity(*, site: Site, audience: Audience, token: str | None) -> VerifiedIdentity:
+def jwt_identity(
+    *, site: Site, audience: Audience, token: str | None, dry_run: bool = False
+) -> VerifiedIdentity:
     """Return the identity ``token`` proves for ``audience`` of ``site``, else raise.
 
     Each audience has its own settings row (keys, secret), so a visitor token
@@ -37,7 +39,7 @@ def jwt_identity(*, site: Site, audience: Audience, token: str | None) -> Verifi
     config = jwt_settings_get_enabled(site=site, audience=audience)
     if config is None:
         raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
-    claims = verify_site_jwt(site=site, settings=config, token=token)
+    claims = verify_site_jwt(site=site, settings=config, token=token, dry_run=dry_run)
     jit = audience == Audience.AGENT and config.jit_enabled
     return VerifiedIdentity(
         site=site,

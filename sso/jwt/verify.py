@@ -10,12 +10,14 @@ from typing import Any
 import jwt
 from jwt.types import Options
 
+from sso.checktrace import check_passed
 from sso.jwt.keys import JwksUnavailableError, VerificationKey, key_use_record, site_keys
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.identity_keys import IdentityError, email_subject, subject_validate
 from tenants.inputs import printable, text_clean_deep
 from tenants.models import Audience, Protocol, Site
+from tenants.selectors import token_is_unused
 from tenants.services import token_consume
 
 logger = logging.getLogger(__name__)
@@ -35,8 +37,30 @@ _DECODE_ERRORS: list[tuple[type[jwt.PyJWTError], RefusalReason]] = [
     (jwt.InvalidKeyError, RefusalReason.JWT_BAD_SIGNATURE),
 ]
 
+# The failed check each reason names in the audit detail (issue 15).
+_CHECKS = {
+    RefusalReason.JWT_MISSING: "token",
+    RefusalReason.JWT_TOO_LARGE: "size",
+    RefusalReason.JWT_MALFORMED: "header",
+    RefusalReason.JWT_BAD_ALGORITHM: "algorithm",
+    RefusalReason.JWKS_UNAVAILABLE: "key",
+    RefusalReason.JWT_UNKNOWN_KEY: "key",
+    RefusalReason.JWT_BAD_SIGNATURE: "signature_and_times",
+    RefusalReason.JWT_EXPIRED: "signature_and_times",
+    RefusalReason.JWT_NOT_YET_VALID: "signature_and_times",
+    RefusalReason.JWT_MISSING_CLAIM: "signature_and_times",
+    RefusalReason.JWT_WRONG_ISSUER: "signature_and_times",
+    RefusalReason.JWT_WRONG_AUDIENCE: "signature_and_times",
+    RefusalReason.JWT_TOO_OLD: "max_age",
+    RefusalReason.JWT_NO_EMAIL: "subject",
+    RefusalReason.MFA_REQUIRED: "mfa",
+    RefusalReason.REPLAY: "replay",
+}
 
-def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> dict[str, Any]:
+
+def verify_site_jwt(
+    *, site: Site, settings: JwtSettings, token: str | None, dry_run: bool = False
+) -> dict[str, Any]:
     """Return the claims of ``token`` if ``site`` may accept it, else raise.
 
     Checks, in order: size, the header's ``alg`` against the site's one
@@ -44,22 +68,26 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
     with leeway, ``iss``/``aud`` where configured, the maximum age,
     ``email``, MFA, and last the single use of ``jti``, so that a token is
     consumed only once everything else about it is known to be good.
+    A ``dry_run`` (the troubleshooting console) only looks the ``jti`` up.
     """
     refuse = _Refuser(site, settings.audience)
     if not token:
         raise refuse(RefusalReason.JWT_MISSING)
     if len(token.encode()) > settings.max_token_bytes:
         raise refuse(RefusalReason.JWT_TOO_LARGE, size=len(token))
+    check_passed("size", size=len(token), limit=settings.max_token_bytes)
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError:
         raise refuse(RefusalReason.JWT_MALFORMED) from None
+    check_passed("header")
     kid = header.get("kid")
     kid = kid if isinstance(kid, str) else None
     if header.get("alg") != settings.algorithm:
         # Also refuses "none" and HS256 signed with our public key: the site
         # names one algorithm and no token can choose another.
         raise refuse(RefusalReason.JWT_BAD_ALGORITHM, alg=str(header.get("alg"))[:20])
+    check_passed("algorithm", alg=header.get("alg"), expected=settings.algorithm)
     try:
         keys = site_keys(config=settings, kid=kid)
     except JwksUnavailableError as exc:
@@ -67,10 +95,12 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         raise refuse(RefusalReason.JWKS_UNAVAILABLE) from None
     if not keys:
         raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=kid or "")
+    check_passed("key", kid=kid or "(none)", candidates=len(keys))
     claims = _decode(token, keys=keys, settings=settings, refuse=refuse)
     _check_claims(claims, settings=settings, refuse=refuse)
     jti = claims["jti"]
-    if not token_consume(
+    consume = token_is_unused if dry_run else token_consume
+    if not consume(
         site=site,
         kind=JTI_KIND,
         value=jti,
@@ -79,6 +109,7 @@ def verify_site_jwt(*, site: Site, settings: JwtSettings, token: str | None) -> 
         raise refuse(
             RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
         )
+    check_passed("replay", jti=jti, dry_run=dry_run)
     # PostgreSQL stores no NUL (nor a lone surrogate) in text: a name or
     # mapped claim holding one would fail a write deep in the sign-in, so
     # claims are cleaned here (see tenants.inputs for the policy).
@@ -101,7 +132,10 @@ class _Refuser:
             protocol=Protocol.JWT,
             # Token values reach the audit log: nothing unprintable, nothing long.
             subject=printable(subject, 254),
-            detail={key: printable(str(value), 100) for key, value in detail.items()},
+            detail={
+                "check": _CHECKS.get(reason, reason.value),
+                **{key: printable(str(value), 100) for key, value in detail.items()},
+            },
         )
 
 
@@ -135,6 +169,13 @@ def _decode(
             error = exc
             break
         key_use_record(config=settings, key=candidate)
+        check_passed(
+            "signature_and_times",
+            key=candidate.kid or "(no kid)",
+            issuer=settings.expected_issuer or "(not checked)",
+            audience=settings.expected_audience or "(not checked)",
+            leeway=f"{settings.leeway} s",
+        )
         return claims
     for error_type, reason in _DECODE_ERRORS:
         if isinstance(error, error_type):
@@ -154,16 +195,19 @@ def _check_claims(claims: dict[str, Any], *, settings: JwtSettings, refuse: _Ref
     # a token minted long ago with a far exp.
     if exp - iat > settings.max_age or time.time() - iat > settings.max_age + settings.leeway:
         raise refuse(RefusalReason.JWT_TOO_OLD, jti=jti)
+    check_passed("max_age", token_lifetime=f"{exp - iat} s", max_age=f"{settings.max_age} s")
     email = jwt_subject(claims, audience=settings.audience)
     if not email:
         if settings.audience == Audience.VISITOR:
             raise refuse(RefusalReason.JWT_MISSING_CLAIM, claim="external_id", jti=jti)
         raise refuse(RefusalReason.JWT_NO_EMAIL, jti=jti)
+    check_passed("subject")
     if settings.mfa_required:
         amr = claims.get("amr")
         methods = {m for m in amr if isinstance(m, str)} if isinstance(amr, list) else set()
         if not methods & settings.accepted_amr:
             raise refuse(RefusalReason.MFA_REQUIRED, subject=email, jti=jti)
+    check_passed("mfa", required=settings.mfa_required)
 
 
 def jwt_subject(claims: dict[str, Any], *, audience: str) -> str:

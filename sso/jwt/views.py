@@ -8,6 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from sso.jwt.flows import RETURN_TO, jwt_agent_identity
+from sso.jwt.testconnection import jwt_test_finish, jwt_test_nonce
 from sso_site.signin.redirects import redirect_target_check
 from sso_site.signin.refusals import SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
@@ -29,6 +30,9 @@ def agent_jwt_callback(request: HttpRequest, site_id: int) -> HttpResponse:
     """Verify the site's JWT, sign the agent in and redirect (token off the URL)."""
     site = site_get_by_public_id(site_id=site_id)
     data = request.POST if request.method == "POST" else request.GET
+    nonce = jwt_test_nonce(request, site=site)  # issue 15: "test connection"
+    if nonce is not None and site is not None:
+        return jwt_test_finish(request, site=site, token=data.get("jwt"), nonce=nonce)
     try:
         return_to = _return_to(request)
         if site is not None and site.is_active:

@@ -11,7 +11,10 @@ assertion, and the answered request is forgotten (single use).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,14 +26,16 @@ from saml2 import BINDING_HTTP_POST
 from saml2.client import Saml2Client
 from saml2.saml import SCM_BEARER, NameID
 
+from sso.checktrace import check_passed
 from sso.saml.assertion_checks import Expected, authn_response_check
-from sso.saml.checks import refusal_for, response_precheck
+from sso.saml.checks import RESPONSE_MAX_BYTES, refusal_for, response_precheck
 from sso.saml.config import CLOCK_LEEWAY, sp_config_get, sp_urls
 from sso.saml.models import SamlSettings
 from sso.saml.state import saml_request_consume, saml_requests_outstanding
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 
 DEFAULT_MAX_AUTHN_AGE = 300
+_IN_RESPONSE_TO = re.compile(rb"<(?:\w+:)?Response\b[^>]*?\sInResponseTo=\"([^\"]{1,200})\"")
 
 
 @dataclass(frozen=True)
@@ -50,14 +55,22 @@ def max_authn_age() -> dt.timedelta:
 
 
 def saml_response_verify(
-    request: HttpRequest, *, settings: SamlSettings, encoded: str
+    request: HttpRequest, *, settings: SamlSettings, encoded: str, dry_run: bool = False
 ) -> VerifiedResponse:
     """Return the checked contents of ``encoded`` for ``settings``' SP, or
     raise SignInRefused (its detail names the failed check).
+
+    ``dry_run`` (the troubleshooting console) changes only what is read and
+    written, never a check: the answered request is the response's own
+    InResponseTo (the browser that started it is not this one), nothing is
+    stored in the SAML session and no request is consumed.
     """
     site, audience = settings.site, settings.audience
     urls = sp_urls(request, site=site, audience=audience)
-    outstanding = saml_requests_outstanding(request, site=site, audience=audience)
+    if dry_run:
+        outstanding = dry_run_outstanding(encoded)
+    else:
+        outstanding = saml_requests_outstanding(request, site=site, audience=audience)
     now = timezone.now()
     assertion_id = response_precheck(
         encoded,
@@ -69,13 +82,14 @@ def saml_response_verify(
         max_age=max_authn_age(),
     )
     try:
-        client = Saml2Client(
-            sp_config_get(request, settings=settings),
-            identity_cache=IdentityCache(request.saml_session),  # type: ignore[attr-defined]
-        )
+        # A dry run keeps pysaml2's identity cache in memory.
+        cache = None if dry_run else IdentityCache(request.saml_session)  # type: ignore[attr-defined]
+        client = Saml2Client(sp_config_get(request, settings=settings), identity_cache=cache)
         authn = client.parse_authn_request_response(encoded, BINDING_HTTP_POST, outstanding)
         if authn is None or authn.assertion is None:
             raise SignInRefused(RefusalReason.SAML_MALFORMED, detail={"check": "pysaml2"})
+        # pysaml2 verified the signature (and decrypted) before returning.
+        check_passed("signature", signed_by=settings.idp_entity_id)
         authn_response_check(
             authn,
             expected=Expected(
@@ -96,11 +110,20 @@ def saml_response_verify(
             refusal_for(exc),
             detail={"check": "pysaml2", "error": type(exc).__name__, "assertion_id": assertion_id},
         ) from exc
-    if authn.in_response_to:
+    if authn.in_response_to and not dry_run:
         saml_request_consume(
             request, site=site, audience=audience, request_id=str(authn.in_response_to)
         )
     return _verified(authn)
+
+
+def dry_run_outstanding(encoded: str) -> dict[str, str]:
+    """Return the response's own InResponseTo as the one outstanding request."""
+    try:
+        match = _IN_RESPONSE_TO.search(base64.b64decode(encoded[:RESPONSE_MAX_BYTES]))
+    except (ValueError, binascii.Error):
+        return {}
+    return {match.group(1).decode("ascii", "replace"): ""} if match else {}
 
 
 def _verified(authn: Any) -> VerifiedResponse:

@@ -19,6 +19,7 @@ from typing import Any
 from saml2.saml import NAMEID_FORMAT_ENTITY, SCM_BEARER
 from saml2.samlp import STATUS_SUCCESS
 
+from sso.checktrace import check_passed
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 
 R = RefusalReason
@@ -65,6 +66,7 @@ def authn_response_check(authn_response: Any, *, expected: Expected) -> None:
 def _refuse_unless(ok: Any, reason: RefusalReason, check: str, **detail: Any) -> None:
     if not ok:
         raise SignInRefused(reason, detail={"check": check, **detail})
+    check_passed(check, **detail)
 
 
 def _status_check(response: Any) -> None:

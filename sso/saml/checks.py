@@ -25,6 +25,7 @@ from saml2.s_utils import RequestVersionTooHigh, RequestVersionTooLow
 from saml2.sigver import MissingKey, SignatureError
 from saml2.validate import ResponseLifetimeExceed, ToEarly
 
+from sso.checktrace import check_passed
 from sso.saml.assertion_checks import saml_instant
 from sso.saml.config import CLOCK_LEEWAY
 from sso.saml.crypto import xml_parse
@@ -74,6 +75,7 @@ def response_precheck(
     """
     if len(encoded) > RESPONSE_MAX_BYTES:
         raise SignInRefused(RefusalReason.SAML_TOO_LARGE, detail={"check": "size"})
+    check_passed("size", size=len(encoded), limit=RESPONSE_MAX_BYTES)
     try:
         root = xml_parse(base64.b64decode(encoded, validate=False))
     except (ValueError, binascii.Error, lxml.etree.XMLSyntaxError) as exc:
@@ -81,6 +83,7 @@ def response_precheck(
         raise SignInRefused(
             RefusalReason.SAML_MALFORMED, detail={"check": "xml", "why": type(exc).__name__}
         ) from exc
+    check_passed("xml")
     if root.tag != f"{{{_SAMLP}}}Response":
         tag = root.tag if isinstance(root.tag, str) else "?"
         raise SignInRefused(
@@ -88,9 +91,11 @@ def response_precheck(
         )
     if root.get("Version") != "2.0":
         raise SignInRefused(RefusalReason.SAML_VERSION, detail={"check": "response_version"})
+    check_passed("root", element="samlp:Response", version="2.0")
     status = root.find(f"{{{_SAMLP}}}Status/{{{_SAMLP}}}StatusCode")
     if status is None or status.get("Value") != _STATUS_SUCCESS:
         raise SignInRefused(RefusalReason.SAML_IDP_ERROR, detail={"check": "status_success"})
+    check_passed("status_success")
     assertions = root.findall(f"{{{_SAML}}}Assertion")
     encrypted = root.findall(f"{{{_SAML}}}EncryptedAssertion")
     if len(assertions) + len(encrypted) != 1:
@@ -98,6 +103,7 @@ def response_precheck(
             RefusalReason.SAML_ASSERTION_COUNT,
             detail={"check": "one_assertion", "count": len(assertions) + len(encrypted)},
         )
+    check_passed("one_assertion", encrypted=bool(encrypted))
     algorithms = {
         node.get("Algorithm", "")
         for node in root.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
@@ -107,10 +113,21 @@ def response_precheck(
             RefusalReason.SAML_WEAK_ALGORITHM,
             detail={"check": "algorithm", "algorithms": sorted(algorithms & _WEAK_ALGORITHMS)},
         )
+    check_passed(
+        "algorithm", algorithms=", ".join(sorted(a.rsplit("#", 1)[-1] for a in algorithms))
+    )
     _recipients_precheck(root, acs_url)
+    check_passed("destination_recipient", destination=root.get("Destination"), expected=acs_url)
     if assertions:  # an encrypted one is checked once decrypted
         _subject_precheck(assertions[0])
     _issue_instant_precheck(root, now=now, max_age=max_age)
+    check_passed(
+        "response_issue_instant",
+        issue_instant=root.get("IssueInstant"),
+        now=now.isoformat(timespec="seconds"),
+        max_age=f"{int(max_age.total_seconds())} s",
+        skew=f"{CLOCK_LEEWAY} s",
+    )
     in_response_to = root.get("InResponseTo")
     if in_response_to and in_response_to not in outstanding:
         # Even where IdP-initiated sign-in is allowed (pysaml2 would then let
@@ -121,6 +138,7 @@ def response_precheck(
         )
     if not in_response_to and not allow_unsolicited:
         raise SignInRefused(RefusalReason.SAML_UNSOLICITED, detail={"check": "in_response_to"})
+    check_passed("in_response_to", solicited=bool(in_response_to))
     return str(assertions[0].get("ID", ""))[:80] if assertions else ""
 
 

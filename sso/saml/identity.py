@@ -11,11 +11,13 @@ from typing import Any
 from django.utils import timezone
 from saml2.time_util import str_to_time
 
+from sso.checktrace import check_passed
 from sso.saml.config import CLOCK_LEEWAY
 from sso.saml.models import SamlSettings
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
+from tenants.selectors import token_is_unused
 from tenants.services import token_consume
 
 REPLAY_KIND = "saml_assertion"
@@ -28,18 +30,21 @@ def identity_from_session_info(
     settings: SamlSettings,
     session_info: dict[str, Any],
     assertion_info: dict[str, Any],
+    dry_run: bool = False,
 ) -> VerifiedIdentity:
     """Return who the verified assertion names, or raise SignInRefused.
 
     The assertion ID is consumed here, in the database shared by every app
     server, before anything else can succeed: a second presentation of the
     same assertion is a replay even if the first one was refused later.
+    A ``dry_run`` only looks the assertion ID up.
     """
     assertion_id = str(assertion_info.get("assertion_id") or "")
     detail = {"assertion_id": assertion_id[:80]}
     visitor = settings.audience == Audience.VISITOR
     email = _visitor_subject(settings, session_info) if visitor else _email(settings, session_info)
-    if not assertion_id or not token_consume(
+    consume = token_is_unused if dry_run else token_consume
+    if not assertion_id or not consume(
         site=site,
         kind=REPLAY_KIND,
         value=assertion_id[:255],
@@ -50,6 +55,7 @@ def identity_from_session_info(
         raise SignInRefused(
             RefusalReason.REPLAY, site=site, subject=email, detail={**detail, "check": "replay"}
         )
+    check_passed("replay", assertion_id=assertion_id[:80], dry_run=dry_run)
     if settings.mfa_required:
         refs = {str(info[0]) for info in session_info.get("authn_info") or [] if info}
         if not refs & set(settings.mfa_context_list):
@@ -59,6 +65,9 @@ def identity_from_session_info(
                 subject=email,
                 detail={**detail, "check": "mfa", "authn_context": sorted(refs)[:3]},
             )
+    check_passed(
+        "mfa", required=settings.mfa_required, accepted=", ".join(settings.mfa_context_list)
+    )
     if not email and visitor:
         # A visitor is keyed by the NameID (or the configured attribute).
         raise SignInRefused(

@@ -30,6 +30,7 @@ from sso.saml.config import saml_settings_get, sp_config_get
 from sso.saml.identity import identity_from_session_info
 from sso.saml.models import SamlSettings
 from sso.saml.state import saml_subject_remember
+from sso.saml.testconnection import saml_test_finish, saml_test_nonce
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol, Site
@@ -115,6 +116,10 @@ class AgentAcsView(SiteSamlMixin):
             return self.refuse(request, refusal)
         assert self.saml is not None  # noqa: S101
         assert self.site is not None  # noqa: S101
+        # Issue 15: the answer to an operator's "test connection" signs no one in.
+        nonce = saml_test_nonce(request, site=self.site, audience=self.audience, encoded=encoded)
+        if nonce is not None:
+            return saml_test_finish(request, settings=self.saml, encoded=encoded, nonce=nonce)
         try:
             verified = saml_response_verify(request, settings=self.saml, encoded=encoded)
             with transaction.atomic():

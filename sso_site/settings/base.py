@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "webhooks",
     "lifecycle",
     "scim",
+    "troubleshoot",
 ]
 
 MIDDLEWARE = [
@@ -366,3 +367,8 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# Troubleshooting console (issue 15): how long a refused sign-in's redacted
+# capture is kept (seconds), and its size cap (bytes).
+SSO_CAPTURE_TTL = int(os.environ.get("SSO_CAPTURE_TTL", str(3 * 24 * 3600)))
+SSO_CAPTURE_MAX_BYTES = 24 * 1024

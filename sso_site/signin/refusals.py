@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from sso_site.refusal_sampling import unknown_site_refusal_counted
+from sso_site.signin.capture import refusal_capture
 from tenants.models import Audience, LoginEvent, Protocol, Site
 from tenants.selectors import site_is_usable
 from tenants.services import audit_record
@@ -325,7 +326,8 @@ def render_refusal(
             outcome=LoginEvent.Outcome.REFUSED,
             reason=refusal.reason.value,
             subject=refusal.subject,
-            detail=refusal.detail,
+            # Issue 15: a redacted, dated copy of what came in, for the console.
+            detail={**refusal.detail, **refusal_capture(request, protocol=protocol)},
         )
     # One line per refusal, no personal data: the audit row is the reference.
     logger.info(
