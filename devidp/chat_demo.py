@@ -22,10 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign
 from chats.models import RoutingRule
@@ -161,13 +163,23 @@ def shop(request: HttpRequest) -> HttpResponse:
         "campaign": campaign,
         "gateway": _other_loopback(request),
         "site_id": SITE_ID,
-        "host_token": visitor_token("hana"),
     }
     response = render(request, "devidp/shop.html", context)
     # Django's default COOP (same-origin) would cut the sign-in popup off
     # from the chat window; a host page must allow its popups their opener.
     response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
     return response
+
+
+@never_cache
+@csrf_exempt
+@require_POST
+def shop_token(request: HttpRequest) -> JsonResponse:
+    """The shop's backend: a fresh visitor JWT for its logged-in user (the
+    demo's user is always Hana Host), minted just before the window uses it.
+    Demo only, like the whole development IdP: anyone can be anyone here.
+    """
+    return JsonResponse({"token": visitor_token("hana")})
 
 
 @never_cache

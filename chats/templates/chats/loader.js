@@ -1,7 +1,14 @@
 /* SSO chat loader: paste
  *   <script src="https://GATEWAY/chat/loader.js" data-site="10001" data-campaign="1" async></script>
  * It adds a chat button and the chat window (an iframe of the gateway) and
- * exposes window.SsoChat.open(), .close() and .signInWithJwt(token).
+ * exposes window.SsoChat.open(), .close(), .signInWithJwt(token), .signIn()
+ * and .configure({ getToken: function () { return tokenOrPromise; } }).
+ *
+ * getToken: the host page mints a fresh visitor JWT only when the window needs
+ * one (the window opens without a signed-in visitor, SsoChat.signIn() is
+ * called, or a token came back expired). It returns the JWT (or a promise of
+ * it), or null when the host page's user is not logged in. A page may also set
+ * window.SsoChatConfig = { getToken: ... } before the loader runs.
  */
 (function () {
   "use strict";
@@ -9,7 +16,10 @@
   if (!script || window.SsoChat) return;
   var origin = new URL(script.src).origin;
   var site = script.getAttribute("data-site"), campaign = script.getAttribute("data-campaign");
-  var ready = false, queue = [];
+  var ready = false, queue = [], getToken = null;
+  if (window.SsoChatConfig && typeof window.SsoChatConfig.getToken === "function") {
+    getToken = window.SsoChatConfig.getToken;
+  }
   var frame = document.createElement("iframe");
   frame.src = origin + "/chat/" + encodeURIComponent(site) + "/" + encodeURIComponent(campaign) + "/";
   frame.title = "Chat";
@@ -35,6 +45,15 @@
   function post(message) {
     if (ready) frame.contentWindow.postMessage(message, origin); else queue.push(message);
   }
+  /* Ask the host page for a fresh JWT and hand it to the window. */
+  function fetchToken() {
+    if (!getToken) return Promise.resolve(false);
+    return Promise.resolve().then(function () { return getToken(); }).then(function (jwt) {
+      if (!jwt) return false;
+      post({ type: "sso-chat:jwt", jwt: String(jwt) });
+      return true;
+    }, function () { return false; });
+  }
   function open() { frame.style.display = "block"; button.textContent = "Close chat"; }
   function close() { frame.style.display = "none"; button.textContent = "Chat with us"; }
   window.addEventListener("message", function (e) {
@@ -44,6 +63,9 @@
       var token = remembered();
       if (token) post({ type: "sso-chat:restore", token: token });
       queue.splice(0).forEach(post);
+      if (e.data.wantsToken) fetchToken();
+    } else if (e.data && e.data.type === "sso-chat:need-token") {
+      fetchToken();
     } else if (e.data && e.data.type === "sso-chat:token" && typeof e.data.token === "string") {
       remember(e.data.token);
     }
@@ -61,6 +83,15 @@
     signInWithJwt: function (token) {
       open();
       post({ type: "sso-chat:jwt", jwt: String(token) });
+    },
+    /* Set the host page's token callback (see the top of this file). */
+    configure: function (options) {
+      if (options && typeof options.getToken === "function") getToken = options.getToken;
+    },
+    /* Sign the visitor in with a token from the getToken callback. */
+    signIn: function () {
+      open();
+      return fetchToken();
     }
   };
 })();
