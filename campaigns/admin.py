@@ -32,7 +32,7 @@ class CampaignAdmin(SiteScopedAdmin):
     ]
     search_fields = ["name"]
     fieldsets = [
-        (None, {"fields": ["site", "name", "is_active"]}),
+        (None, {"fields": ["site", "name", "display_name", "is_active"]}),
         ("Visitors", {"fields": ["signin_mode", "visitor_sso"]}),
         ("Pre-chat survey", {"fields": ["prechat_survey", "survey_fields"]}),
         ("Routing", {"fields": ["default_group"]}),

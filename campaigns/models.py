@@ -18,7 +18,13 @@ class Campaign(SiteOwned):
         REQUIRED = "required", "Sign-in required"
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="campaigns")
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, help_text="Internal: seen by operators and agents.")
+    display_name = models.CharField(
+        "display name",
+        max_length=200,
+        blank=True,
+        help_text='The chat window\'s title for visitors; empty: "Chat with <site name>".',
+    )
     signin_mode = models.CharField(
         "sign-in mode", max_length=10, choices=SignInMode.choices, default=SignInMode.NONE
     )
@@ -55,6 +61,11 @@ class Campaign(SiteOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def title(self) -> str:
+        """What visitors see: the display name, never the internal name."""
+        return self.display_name or f"Chat with {self.site.name}"
 
     @property
     def survey_questions(self) -> list[tuple[str, str]]:

@@ -39,6 +39,13 @@ from tenants.models import Agent, Audience, Protocol, Site
 SITE_ID = 10001
 SAML_CAMPAIGN = "Members via SAML (sign-in required)"
 SAML_EMAIL_DOMAIN = "customer.example"
+# What visitors see in the window's title, per internal campaign name.
+DISPLAY_NAMES = {
+    "Support (no sign-in)": "Ask the trail team",
+    "Members (sign-in optional)": "Members' help desk",
+    "Account help (sign-in required)": "Your account",
+    SAML_CAMPAIGN: "Members' lounge",
+}
 SURVEY = "topic|What is your question about?\norder|Order number (if any)"
 DEMO_VISITORS: dict[str, dict[str, Any]] = {
     "vera": {"external_id": "cust-1001", "name": "Vera Summit", "level": "VIP", "ltv": 5400},
@@ -126,6 +133,7 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     campaigns = Campaign.objects.for_site(site).order_by("pk")
     for campaign in campaigns:
         campaign.survey_fields = SURVEY
+        campaign.display_name = campaign.display_name or DISPLAY_NAMES.get(campaign.name, "")
         campaign.visitor_sso = Protocol.SAML if campaign.name == SAML_CAMPAIGN else Protocol.JWT
         campaign.default_group = "general"
         campaign.save()

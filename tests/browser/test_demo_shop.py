@@ -153,3 +153,17 @@ def test_demo_shop_asks_its_backend_for_a_fresh_token_only_when_the_window_needs
     chat = Chat.objects.get()
     assert chat.visitor is not None
     assert chat.visitor.name == "Hana Host"
+    frame.locator("#message-input").fill("Is my tent shipped?")
+    frame.locator("#send-button").click()
+    expect(frame.locator(".msg.visitor")).to_have_text("Is my tent shipped?")
+
+    # A shared device: the shop's user logs out, the next person sees nothing.
+    page.click("#host-signout")
+    expect(frame.locator("#signin-button")).to_be_visible()
+    expect(frame.locator(".msg.visitor")).to_have_count(0)
+    expect(frame.locator("#who")).not_to_contain_text("Hana")
+    page.reload()
+    page.click("#sso-chat-button")
+    expect(frame.locator("#signin-button")).to_be_visible()
+    expect(frame.locator(".msg.visitor")).to_have_count(0)
+    assert minted == ["POST"]  # nobody logged in to the shop: no token asked

@@ -1,7 +1,7 @@
 /* SSO chat loader: paste
  *   <script src="https://GATEWAY/chat/loader.js" data-site="10001" data-campaign="1" async></script>
  * It adds a chat button and the chat window (an iframe of the gateway) and
- * exposes window.SsoChat.open(), .close(), .signInWithJwt(token), .signIn()
+ * exposes window.SsoChat.open(), .close(), .signInWithJwt(token), .signIn(), .signOut()
  * and .configure({ getToken: function () { return tokenOrPromise; } }).
  *
  * getToken: the host page mints a fresh visitor JWT only when the window needs
@@ -87,6 +87,11 @@
     /* Set the host page's token callback (see the top of this file). */
     configure: function (options) {
       if (options && typeof options.getToken === "function") getToken = options.getToken;
+    },
+    /* The host page's user signed out: the window forgets them and their chat. */
+    signOut: function () {
+      try { sessionStorage.removeItem(storeKey); } catch (e) { /* storage blocked */ }
+      post({ type: "sso-chat:sign-out" });
     },
     /* Sign the visitor in with a token from the getToken callback. */
     signIn: function () {
