@@ -5,10 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 SPID_VENV ?= .venv-spid
 PY := $(VENV)/bin/python
-APT_PACKAGES := xmlsec1 chromium chromium-driver
+APT_PACKAGES := xmlsec1 chromium chromium-driver nginx
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup system-deps run test pytest lint format typecheck qa bench worker
+.PHONY: setup system-deps run test pytest lint format typecheck qa bench worker beat serve load
 
 setup: system-deps $(VENV)/.installed $(SPID_VENV)/.installed
 
@@ -61,5 +61,24 @@ bench: setup
 	@$(PY) scripts/check_services.py
 	$(PY) -m bench
 
+# A worker with the beat scheduler in it (-B): run exactly one such worker;
+# more workers without beat: `celery -A sso_site worker`, or `make beat` alone.
 worker: setup
-	$(VENV)/bin/celery -A sso_site worker -l info
+	@mkdir -p var
+	$(VENV)/bin/celery -A sso_site worker -B -l info -s $${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
+
+beat: setup
+	@mkdir -p var
+	$(VENV)/bin/celery -A sso_site beat -l info -s $${CELERY_BEAT_SCHEDULE_FILE:-var/celerybeat-schedule}
+
+# Production serving: nginx (buffering, timeouts, size limits) in front of
+# SERVE_INSTANCES gunicorn instances; environment as in README "Deployment".
+serve: setup
+	@mkdir -p var
+	DB_STATEMENT_TIMEOUT_MS=0 DB_CLIENT_TIMEOUT=0 $(PY) manage.py migrate --noinput
+	$(PY) deploy/serve.py
+
+# Load figures on the production setup: 8 clients for 30 s per endpoint.
+load: setup
+	@$(PY) scripts/check_services.py
+	$(PY) -m bench.load

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
+
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import Rule
 from chats.models import Chat, Message, RoutingRule, SignInRequest
 from mapping.selectors import visitor_panel as mapping_visitor_panel
-from tenants.models import Site
+from tenants.models import Agent, Site
 
 
 def chat_get(*, site: Site, pk: int | None) -> Chat | None:
@@ -25,17 +28,50 @@ def chat_get(*, site: Site, pk: int | None) -> Chat | None:
     return chat
 
 
-def chats_open(*, site: Site, group: str = "") -> list[Chat]:
-    """Return ``site``'s waiting and active chats, those of ``group`` first, oldest first."""
-    chats = list(
-        Chat.objects.for_site(site)
-        .exclude(status=Chat.Status.CLOSED)
-        .select_related("visitor", "campaign", "agent")
-        .order_by("created_at")
-    )
+def _chats_actionable(*, site: Site, agent: Agent | None) -> QuerySet[Chat]:
+    """``site``'s chats an agent can act on: waiting ones, and active ones
+    (only ``agent``'s own when given)."""
+    chats = Chat.objects.for_site(site)
+    if agent is None:
+        return chats.exclude(status=Chat.Status.CLOSED)
+    return chats.filter(Q(status=Chat.Status.WAITING) | Q(status=Chat.Status.ACTIVE, agent=agent))
+
+
+def chats_open(
+    *,
+    site: Site,
+    group: str = "",
+    agent: Agent | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[Chat]:
+    """Return one page of ``site``'s waiting and active chats, those of
+    ``group`` first, oldest first; at most ``SSO_CONSOLE_PAGE_SIZE``."""
+    chats = _chats_actionable(site=site, agent=agent)
     if group:
-        chats.sort(key=lambda chat: chat.group.casefold() != group.casefold())
-    return chats
+        chats = chats.annotate(
+            other_group=Case(When(group__iexact=group, then=Value(0)), default=Value(1))
+        ).order_by("other_group", "created_at", "pk")
+    else:
+        chats = chats.order_by("created_at", "pk")
+    size = min(limit or settings.SSO_CONSOLE_PAGE_SIZE, settings.SSO_CONSOLE_PAGE_SIZE)
+    start = max(offset, 0)
+    return list(chats.select_related("visitor", "campaign", "agent")[start : start + size])
+
+
+def chats_open_version(*, site: Site, agent: Agent | None = None) -> tuple[int, str]:
+    """Return how many chats ``chats_open`` pages through and a fingerprint
+    that changes when one arrives, leaves, is taken or gets a visitor: one
+    aggregate query, so a poll with nothing new costs little."""
+    row = _chats_actionable(site=site, agent=agent).aggregate(
+        count=Count("pk"),
+        newest=Max("pk"),
+        active=Sum("pk", filter=Q(status=Chat.Status.ACTIVE)),
+        visitors=Sum("visitor_id"),
+    )
+    count = int(row["count"] or 0)
+    version = "-".join(str(row[k] or 0) for k in ("count", "newest", "active", "visitors"))
+    return count, version
 
 
 def visitor_earlier_chats(*, site: Site, chat: Chat, limit: int = 10) -> list[Chat]:

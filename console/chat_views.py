@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from chats.models import Chat, Message
 from chats.selectors import (
     chat_get,
     chats_open,
+    chats_open_version,
     messages_after,
     signin_request_pending,
     visitor_earlier_chats,
@@ -79,10 +81,31 @@ def chat_summary(chat: Chat) -> dict[str, Any]:
 @require_GET
 @agent_required
 def chats_json(request: AgentRequest) -> JsonResponse:
-    """The site's waiting and active chats, for the console's list."""
+    """One page (``?page=``, from 1) of the chats the agent can act on: waiting
+    ones and their own active ones. With ``?version=`` still current the
+    answer is ``{"unchanged": true}`` after one aggregate query."""
     agent = _agent(request)
-    chats = chats_open(site=agent.site, group=agent.department)
-    return JsonResponse({"chats": [chat_summary(c) for c in chats]})
+    total, version = chats_open_version(site=agent.site, agent=agent)
+    if request.GET.get("version") == version:
+        return JsonResponse({"unchanged": True, "version": version})
+    size = settings.SSO_CONSOLE_PAGE_SIZE
+    pages = max((total + size - 1) // size, 1)
+    try:
+        page = min(ascii_int(request.GET.get("page", "1"), minimum=1, maximum=10**6), pages)
+    except InputError:
+        page = 1
+    chats = chats_open(
+        site=agent.site, group=agent.department, agent=agent, offset=(page - 1) * size
+    )
+    return JsonResponse(
+        {
+            "chats": [chat_summary(c) for c in chats],
+            "page": page,
+            "pages": pages,
+            "total": total,
+            "version": version,
+        }
+    )
 
 
 @never_cache

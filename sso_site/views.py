@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -13,7 +20,29 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection  # type: ignore[attr-defined]
 
+from sso_site.unavailable import is_unavailable, unavailable_response
+
 logger = logging.getLogger(__name__)
+
+
+# Each check runs in this small pool with a deadline, so /healthz answers
+# within ``HEALTH_DEADLINE`` seconds even when a part hangs (a hung check
+# keeps its thread until the part's own timeout ends it).
+HEALTH_DEADLINE = 1.5
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_running: dict[str, Future[str]] = {}
+_running_lock = threading.Lock()
+
+
+def _check(name: str, fn: Callable[[], str]) -> Future[str]:
+    """Start check ``name``, or join the same check still running from an
+    earlier call: at most one of each is ever in flight, however often
+    /healthz is asked while a part hangs."""
+    with _running_lock:
+        future = _running.get(name)
+        if future is None or future.done():
+            future = _running[name] = _pool.submit(fn)
+        return future
 
 
 def _database_ok() -> bool:
@@ -22,8 +51,21 @@ def _database_ok() -> bool:
             cursor.execute("SELECT 1")
             return bool(cursor.fetchone() == (1,))
     except Exception:  # any driver error means "not reachable"
-        logger.warning("healthz: database unreachable", exc_info=True)
+        logger.warning("healthz: database unreachable")
         return False
+    finally:
+        connection.close()  # this thread's own connection
+
+
+def _cache_status() -> str:
+    if not str(settings.CACHES["default"]["BACKEND"]).endswith("RedisCache"):
+        return "local"
+    try:
+        cache.get("healthz")
+    except Exception:  # any client error means "not reachable"
+        logger.warning("healthz: cache unreachable")
+        return "unreachable"
+    return "ok"
 
 
 def _broker_status() -> str:
@@ -31,9 +73,9 @@ def _broker_status() -> str:
         return "eager"  # no broker configured: tasks run in-process
     try:
         with Connection(settings.CELERY_BROKER_URL, connect_timeout=1) as conn:  # type: ignore[no-untyped-call]
-            conn.ensure_connection(max_retries=1, timeout=1)
+            conn.ensure_connection(max_retries=1, interval_start=0.1, timeout=1)
     except Exception:  # any transport error means "not reachable"
-        logger.warning("healthz: broker unreachable", exc_info=True)
+        logger.warning("healthz: broker unreachable")
         return "unreachable"
     return "ok"
 
@@ -41,18 +83,31 @@ def _broker_status() -> str:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Report whether the database and the Celery broker are reachable."""
-    database = "ok" if _database_ok() else "unreachable"
-    broker = _broker_status()
-    healthy = database == "ok" and broker in {"ok", "eager"}
+    """Report whether the database, the cache and the Celery broker are reachable."""
+    deadline = time.monotonic() + HEALTH_DEADLINE
+    futures = {
+        "database": _check("database", lambda: "ok" if _database_ok() else "unreachable"),
+        "cache": _check("cache", _cache_status),
+        "broker": _check("broker", _broker_status),
+    }
+    report: dict[str, str] = {}
+    for name, future in futures.items():
+        try:
+            report[name] = future.result(timeout=max(deadline - time.monotonic(), 0.01))
+        except FutureTimeout:
+            logger.warning("healthz: %s check timed out", name)
+            report[name] = "timeout"
+    healthy = all(value in {"ok", "eager", "local"} for value in report.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "unavailable", "database": database, "broker": broker},
-        status=200 if healthy else 503,
+        {"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503
     )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """Render the 500 page without a request context, which may be broken."""
+    """Render the 500 page without a request context, which may be broken;
+    a database or cache that is down gets the 503 page (JSON for JSON callers)."""
+    if is_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     return HttpResponse(loader.get_template("500.html").render(), status=500)
 
 

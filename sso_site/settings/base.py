@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -62,7 +63,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "sso_site.client_address.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "sso_site.csp.SiteCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # djangosaml2's own session (cookie ``saml_session``): the outstanding
     # AuthnRequest IDs and the NameID for logout. It must survive the
@@ -76,6 +79,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sso_site.middleware.InputBoundaryMiddleware",
+    "sso_site.admin_session.AdminSessionMiddleware",
+    "sso_site.ratelimit.RateLimitMiddleware",
+    "sso_site.unavailable.UnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "sso_site.urls"
@@ -107,6 +113,25 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Timeouts (issue 11): opening a connection, a statement on the server, and
+# a client-side deadline on every query (sso_site.db) for a server that stops
+# answering on an open connection.
+DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "3"))
+DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
+SSO_DB_CLIENT_TIMEOUT = float(os.environ.get("DB_CLIENT_TIMEOUT", "8"))
+
+
+def postgres_hardened(database: Any) -> Any:
+    """Return ``database`` with the timeouts above when it is PostgreSQL."""
+    if database.get("ENGINE") != "django.db.backends.postgresql":
+        return database
+    options = dict(database.get("OPTIONS", {}))
+    options.setdefault("connect_timeout", DB_CONNECT_TIMEOUT)
+    options.setdefault("options", f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}")
+    return {**database, "ENGINE": "sso_site.db", "OPTIONS": options}
+
+
+DATABASES["default"] = postgres_hardened(DATABASES["default"])
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
@@ -114,6 +139,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1.0, "socket_timeout": 1.0},
         }
     }
 else:
@@ -205,3 +231,71 @@ LOGGING = {
 warnings.filterwarnings(
     "ignore", message="CFB has been moved", module=r"saml2\.cryptography\.symmetric"
 )
+
+# --- Operations (issue 11): limits, timeouts, headers. README "Operations". ---
+
+# Rate limits (django-ratelimit on the shared cache, so every app server
+# counts together). "N/s|m|h" per client address and per site; see
+# sso_site/ratelimit.py for which endpoint uses which.
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True  # the cache down must not stop sign-ins
+# Behind the proxy of ``make serve`` the client address is in X-Real-IP
+# (sso_site.client_address copies it to REMOTE_ADDR); set it only when the
+# app is reachable through that proxy alone.
+SSO_CLIENT_IP_HEADER = os.environ.get("SSO_CLIENT_IP_HEADER", "")
+SSO_RATE_LIMITS = {
+    "signin_ip": os.environ.get("SSO_RATE_SIGNIN_IP", "60/m"),
+    "signin_site": os.environ.get("SSO_RATE_SIGNIN_SITE", "600/m"),
+    "login_form_ip": os.environ.get("SSO_RATE_LOGIN_FORM_IP", "20/m"),
+    "chat_start_ip": os.environ.get("SSO_RATE_CHAT_START_IP", "10/m"),
+    "chat_start_token": os.environ.get("SSO_RATE_CHAT_START_TOKEN", "3/m"),
+    "chat_start_site": os.environ.get("SSO_RATE_CHAT_START_SITE", "600/m"),
+    "admin_login_ip": os.environ.get("SSO_RATE_ADMIN_LOGIN_IP", "20/15m"),
+    "admin_login_account": os.environ.get("SSO_RATE_ADMIN_LOGIN_ACCOUNT", "5/15m"),
+}
+# Refusals for sites that do not exist are counted per minute, not written
+# one audit row each (sso_site/refusal_sampling.py).
+SSO_UNKNOWN_SITE_AUDIT_SAMPLE = True
+
+# Redis: short socket timeouts (CACHES above); Celery below.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# An unacknowledged task (its worker died) is delivered again after this
+# many seconds; it must exceed the longest task's run time.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
+CELERY_BEAT_SCHEDULE["chats-expire-abandoned"] = {
+    "task": "chats.tasks.chats_expire_abandoned",
+    "schedule": 300.0,
+}
+SSO_GUEST_CHAT_IDLE_MINUTES = int(os.environ.get("SSO_GUEST_CHAT_IDLE_MINUTES", "30"))
+SSO_CONSOLE_PAGE_SIZE = 50
+
+# Sessions: a cookie lifetime for everyone; the admin's idle and absolute
+# limits (sso_site/admin_session.py).
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(12 * 3600)))
+SSO_ADMIN_IDLE_SECONDS = int(os.environ.get("SSO_ADMIN_IDLE_SECONDS", "1800"))
+SSO_ADMIN_MAX_AGE_SECONDS = int(os.environ.get("SSO_ADMIN_MAX_AGE_SECONDS", str(8 * 3600)))
+
+# Content-Security-Policy (django-csp) on every page; the chat window adds
+# its site's frame-ancestors (sso_site/csp.py). Inline scripts of the
+# existing templates still need 'unsafe-inline' (nonces are a follow-up).
+CONTENT_SECURITY_POLICY = {
+    # The development IdP's pages play other web sites (a shop page that
+    # embeds the window from another origin): not the gateway's own pages.
+    "EXCLUDE_URL_PREFIXES": ["/dev-idp/"],
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+    },
+}

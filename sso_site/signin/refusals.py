@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from sso_site.refusal_sampling import unknown_site_refusal_counted
 from tenants.models import Audience, LoginEvent, Protocol, Site
 from tenants.selectors import site_is_usable
 from tenants.services import audit_record
@@ -104,6 +105,8 @@ class RefusalReason(StrEnum):
     SAML_LOGOUT_WRONG_SUBJECT = "saml_logout_wrong_subject"
     SAML_LOGOUT_WRONG_SESSION = "saml_logout_wrong_session"
     SAML_LOGOUT_UNSOLICITED = "saml_logout_unsolicited"
+    # Too many attempts (sso_site.ratelimit): HTTP 429 with Retry-After.
+    RATE_LIMITED = "rate_limited"
 
     @property
     def message(self) -> str:
@@ -112,7 +115,9 @@ class RefusalReason(StrEnum):
 
     @property
     def status(self) -> int:
-        """Return the HTTP status: 400 for malformed input, 403 unless listed."""
+        """Return the HTTP status: 400 for malformed input, 429 for too many, 403 unless listed."""
+        if self is RefusalReason.RATE_LIMITED:
+            return 429
         return _STATUS.get(self, 400 if self in _BAD_INPUT else 403)
 
 
@@ -220,6 +225,7 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.SAML_LOGOUT_WRONG_SUBJECT: "The sign-out request names someone else.",
     RefusalReason.SAML_LOGOUT_WRONG_SESSION: "The sign-out request names another session.",
     RefusalReason.SAML_LOGOUT_UNSOLICITED: "This sign-out answer is for no sign-out started here.",
+    RefusalReason.RATE_LIMITED: "Too many attempts. Please wait a moment and try again.",
 }
 
 
@@ -264,16 +270,20 @@ def render_refusal(
     site = refusal.site or site
     audience = refusal.audience or audience or Audience.AGENT
     protocol = refusal.protocol or protocol
-    event = audit_record(
-        request,
-        site=site,
-        audience=audience,
-        protocol=protocol,
-        outcome=LoginEvent.Outcome.REFUSED,
-        reason=refusal.reason.value,
-        subject=refusal.subject,
-        detail=refusal.detail,
-    )
+    event = None
+    if site is None and unknown_site_refusal_counted(refusal.reason.value):
+        pass  # an unknown site: counted, not one row each (sso_site.refusal_sampling)
+    else:
+        event = audit_record(
+            request,
+            site=site,
+            audience=audience,
+            protocol=protocol,
+            outcome=LoginEvent.Outcome.REFUSED,
+            reason=refusal.reason.value,
+            subject=refusal.subject,
+            detail=refusal.detail,
+        )
     # One line per refusal, no personal data: the audit row is the reference.
     logger.info(
         "sign-in refused: reason=%s check=%s site=%s audience=%s protocol=%s ref=%s",
@@ -282,7 +292,7 @@ def render_refusal(
         site.site_id if site else None,
         audience,
         protocol or "",
-        event.pk,
+        event.pk if event is not None else "counted",
     )
     response = TemplateResponse(
         request,

@@ -20,7 +20,7 @@ from tenants.tasks import replay_purge_expired
 def test_healthz_reports_database_and_broker(client: Client, db: None) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_healthz_answers_503_when_the_broker_is_unreachable(
@@ -78,3 +78,29 @@ def test_production_settings_pass_the_deploy_checks() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_database_connections_have_timeouts(db: None) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone() == ("5s",)
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 3
+    assert connection.settings_dict["ENGINE"] == "sso_site.db"
+
+
+def test_a_query_the_server_never_answers_is_cut_client_side(
+    db: None, settings: SettingsWrapper
+) -> None:
+    import time as clock
+
+    from django.db import OperationalError, connection
+
+    settings.SSO_DB_CLIENT_TIMEOUT = 1.0
+    start = clock.monotonic()
+    with pytest.raises(OperationalError), connection.cursor() as cursor:
+        # statement_timeout would stop it at 5 s: the client gives up first.
+        cursor.execute("SELECT pg_sleep(4)")
+    assert clock.monotonic() - start < 3
+    connection.close()

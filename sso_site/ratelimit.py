@@ -1,0 +1,162 @@
+"""Rate limits on sign-in, the login form, the window's chat creation and the
+admin login, applied by URL name so protocol views stay untouched.
+
+Counters are django-ratelimit's, in the shared cache (Redis), so all app
+servers count together. Every rule counts per client address, per site or
+per account; rates come from ``settings.SSO_RATE_LIMITS``. A refused request
+gets 429 with ``Retry-After`` and the reason code ``rate_limited`` (JSON for
+the window's API and JSON callers, the 429 page otherwise). The first
+request over a limit in each window writes one audit row; the rest are only
+counted, so a flood cannot grow the audit log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.response import TemplateResponse
+from django_ratelimit.core import get_usage  # type: ignore[import-untyped]
+from redis.exceptions import RedisError
+
+from sso_site.signin.refusals import RefusalReason
+from tenants.models import Audience, LoginEvent, Site
+from tenants.selectors import site_get_by_public_id
+from tenants.services import audit_record
+
+logger = logging.getLogger(__name__)
+
+Key = Callable[[str, HttpRequest], str]
+
+
+def _site_key(group: str, request: HttpRequest) -> str:
+    match = request.resolver_match
+    return str(match.kwargs.get("site_id", "")) if match else ""
+
+
+def _token_key(group: str, request: HttpRequest) -> str:
+    """The window's token with the client address: guest tokens of one
+    campaign issued in the same second are alike, so the address keeps
+    different visitors apart."""
+    token = request.headers.get("Authorization", "")
+    address = str(request.META.get("REMOTE_ADDR", ""))
+    return hashlib.sha256(f"{address} {token}".encode()).hexdigest()[:32]
+
+
+def _account_key(group: str, request: HttpRequest) -> str:
+    return str(request.POST.get("username", "")).strip().casefold()[:150]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str  # key of settings.SSO_RATE_LIMITS
+    key: str | Key
+    method: str | None = None  # None: every method
+
+
+_SIGNIN = (Rule("signin_ip", "ip"), Rule("signin_site", _site_key))
+RULES: dict[str, tuple[Rule, ...]] = {
+    "sso:agent-login": _SIGNIN,
+    "sso:agent-jwt": _SIGNIN,
+    "sso:agent-saml-acs": _SIGNIN,
+    "sso:visitor-login": _SIGNIN,
+    "sso:visitor-jwt": _SIGNIN,
+    "sso:visitor-saml-acs": _SIGNIN,
+    "agent-login": (Rule("login_form_ip", "ip", "POST"),),
+    "chats:api-start": (
+        Rule("chat_start_ip", "ip", "POST"),
+        Rule("chat_start_token", _token_key, "POST"),
+        Rule("chat_start_site", _site_key, "POST"),
+    ),
+    "admin:login": (
+        Rule("admin_login_ip", "ip", "POST"),
+        Rule("admin_login_account", _account_key, "POST"),
+    ),
+}
+
+
+def _over_limit(request: HttpRequest, rules: tuple[Rule, ...]) -> tuple[str, int] | None:
+    """Count the request under each rule; return (rule, seconds left) if over one."""
+    worst: tuple[str, int] | None = None
+    for rule in rules:
+        if rule.method and request.method != rule.method:
+            continue
+        rate = settings.SSO_RATE_LIMITS[rule.name]
+        try:
+            usage = get_usage(
+                request, group=f"sso:{rule.name}", key=rule.key, rate=rate, increment=True
+            )
+        except (RedisError, OSError):
+            logger.warning("rate limit: cache unavailable, not limiting")
+            return None
+        if usage and usage["should_limit"]:
+            left = max(int(usage["time_left"]), 1)
+            if usage["count"] == usage["limit"] + 1:
+                _audit(request, rule)
+            if worst is None or left > worst[1]:
+                worst = (rule.name, left)
+    return worst
+
+
+def _audit(request: HttpRequest, rule: Rule) -> None:
+    """One audit row when a client first crosses a limit in a window."""
+    site: Site | None = None
+    match = request.resolver_match
+    if match and "site_id" in match.kwargs:
+        site = site_get_by_public_id(site_id=match.kwargs["site_id"])
+    visitor = bool(match and "visitor" in (match.url_name or ""))
+    audit_record(
+        request,
+        site=site,
+        audience=Audience.VISITOR if visitor else Audience.AGENT,
+        protocol=None,  # the admin password form is no SSO protocol
+        outcome=LoginEvent.Outcome.REFUSED,
+        reason=RefusalReason.RATE_LIMITED.value,
+        subject=_account_key("", request) if rule.name == "admin_login_account" else "",
+        detail={"limit": rule.name, "rate": settings.SSO_RATE_LIMITS[rule.name]},
+    )
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "/api/" in request.path or "application/json" in request.headers.get("Accept", "")
+
+
+def rate_limited_response(request: HttpRequest, rule: str, retry_after: int) -> HttpResponse:
+    reason = RefusalReason.RATE_LIMITED
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse({"error": reason.value, "retry_after": retry_after}, status=429)
+    else:
+        context = {"reason": reason, "retry_after": retry_after, "admin": "admin" in rule}
+        response = TemplateResponse(request, "429.html", context, status=429)
+        response.render()
+    response["Retry-After"] = str(retry_after)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class RateLimitMiddleware:
+    """Apply ``RULES`` by the resolved URL name before the view runs."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: object, args: object, kwargs: object
+    ) -> HttpResponse | None:
+        match = request.resolver_match
+        rules = RULES.get(match.view_name) if match else None
+        if not rules:
+            return None
+        over = _over_limit(request, rules)
+        if over is None:
+            return None
+        logger.info("rate limited: rule=%s", over[0])
+        return rate_limited_response(request, *over)
