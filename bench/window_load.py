@@ -71,8 +71,7 @@ class Connections:
         reader, writer = await self.pool.get()
         try:
             request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                f"Authorization: Bearer {token}\r\n\r\n"
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
             )
             writer.write(request.encode())
             head = await reader.readuntil(b"\r\n\r\n")
@@ -96,7 +95,7 @@ class Connections:
         return status, headers, body
 
 
-def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
+def main() -> None:
     os.environ.setdefault("CONN_MAX_AGE", "60")
     django_setup()
     import json
@@ -117,15 +116,32 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     )
     chats = list(Chat.objects.filter(site=site).order_by("pk"))
     assert template in chats
-    tokens = {c.pk: chat_token_issue(ChatCredential(site.pk, campaign.pk, c.pk, None)) for c in chats}
+    tokens = {
+        c.pk: chat_token_issue(ChatCredential(site.pk, campaign.pk, c.pk, None)) for c in chats
+    }
     base = f"/chat/{site.site_id}/{campaign.pk}/api/poll/"
 
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
         [
-            sys.executable, "-m", "gunicorn", "sso_site.wsgi", "-b", f"127.0.0.1:{port}",
-            "-w", "2", "-k", "gthread", "--threads", "16", "--keep-alive", "75",
-            "--backlog", "4096", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "sso_site.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "16",
+            "--keep-alive",
+            "75",
+            "--backlog",
+            "4096",
+            "--log-level",
+            "warning",
         ],
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "sso_site.settings.test"},
@@ -137,7 +153,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
 
     async def window(conns: Connections, chat_pk: int, stop: float) -> None:
         state = {"after": 0, "v": ""}
-        await asyncio.sleep(random.random() * POLL_S)  # noqa: S311 - spread the start
+        await asyncio.sleep(random.random() * POLL_S)
         while time.monotonic() < stop:
             due = time.monotonic() + POLL_S
             path = f"{base}?after={state['after']}&v={state['v']}"
@@ -165,7 +181,7 @@ def main() -> None:  # noqa: PLR0915 - one scenario, read top to bottom
     async def agent_writes(stop: float) -> None:
         loop = asyncio.get_running_loop()
         while time.monotonic() < stop - 3:
-            chat = random.choice(chats)  # noqa: S311
+            chat = random.choice(chats)
             message = await loop.run_in_executor(
                 None,
                 lambda c=chat: message_post(

@@ -22,7 +22,7 @@
   }
   var frame = document.createElement("iframe");
   frame.src = origin + "/chat/" + encodeURIComponent(site) + "/" + encodeURIComponent(campaign) + "/";
-  frame.title = "Chat";
+  frame.title = "Chat window";
   frame.id = "sso-chat-frame";
   frame.style.cssText = "position:fixed;right:20px;bottom:84px;width:360px;height:520px;max-height:80vh;" +
     "border:1px solid #dde2ec;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.18);" +
@@ -31,6 +31,8 @@
   button.type = "button";
   button.id = "sso-chat-button";
   button.textContent = "Chat with us";
+  button.setAttribute("aria-expanded", "false");
+  button.setAttribute("aria-controls", "sso-chat-frame");
   button.style.cssText = "position:fixed;right:20px;bottom:20px;padding:12px 20px;border:0;" +
     "border-radius:24px;background:#2456d6;color:#fff;font:600 15px system-ui,sans-serif;" +
     "cursor:pointer;z-index:2147483000;box-shadow:0 4px 14px rgba(0,0,0,.2)";
@@ -54,8 +56,34 @@
       return true;
     }, function () { return false; });
   }
-  function open() { frame.style.display = "block"; button.textContent = "Close chat"; }
-  function close() { frame.style.display = "none"; button.textContent = "Chat with us"; }
+  // A phone (under 480 px wide): the window takes the whole screen, the
+  // button stays on top of it to close it.
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : null;
+  function layout() {
+    if (phone && phone.matches) {
+      frame.style.right = "0"; frame.style.bottom = "0"; frame.style.width = "100%";
+      frame.style.height = "calc(100% - 64px)"; frame.style.maxHeight = "none"; frame.style.borderRadius = "0";
+      frame.style.border = "0"; frame.style.borderBottom = "1px solid #dde2ec";
+      button.style.right = "12px"; button.style.bottom = "10px";
+    } else {
+      frame.style.right = "20px"; frame.style.bottom = "84px"; frame.style.width = "360px";
+      frame.style.height = "520px"; frame.style.maxHeight = "80vh"; frame.style.borderRadius = "12px";
+      frame.style.border = "1px solid #dde2ec";
+      button.style.right = "20px"; button.style.bottom = "20px";
+    }
+  }
+  if (phone && phone.addEventListener) phone.addEventListener("change", layout);
+  layout();
+  function open() {
+    frame.style.display = "block"; button.textContent = "Close chat";
+    button.setAttribute("aria-expanded", "true");
+    frame.focus();
+  }
+  function close() {
+    frame.style.display = "none"; button.textContent = "Chat with us";
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  }
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
     if (e.data && e.data.type === "sso-chat:ready") {
