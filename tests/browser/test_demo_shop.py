@@ -55,20 +55,8 @@ def test_demo_shop_shows_the_three_modes_and_a_vip_signs_in(
     popup.wait_for_load_state()
     assert popup.evaluate("() => window.opener !== null")  # COOP same-origin-allow-popups
     popup.locator("#as-vera").click()
-    page.wait_for_timeout(2000)
-    print(
-        "POPUP",
-        popup.is_closed(),
-        None
-        if popup.is_closed()
-        else (
-            popup.url,
-            popup.evaluate(
-                "[window.opener === null, document.getElementById('handoff-code') && 1]"
-            ),
-        ),
-    )
     expect(frame.locator("#who")).to_have_text("Signed in as Vera Summit")
+    expect(frame.locator("#conversation")).to_be_visible()
     assert page.evaluate("() => true")  # the shop page itself never navigated
     assert page.url.startswith(shop)
     screenshot(page, "demo-required-signed-in")
@@ -109,6 +97,8 @@ def test_demo_shop_members_via_saml_signs_a_visitor_in_through_the_popup(
     with popup.expect_event("close"):
         popup.locator("button[data-email^='vera@']").click()
     expect(frame.locator("#who")).to_have_text("Signed in as Vera Summit")
+    expect(frame.locator("#conversation")).to_be_visible()  # the chat started
+    expect(frame.locator("#title")).to_have_text("Members' lounge")  # not the internal name
     assert page.url.startswith(shop)
     screenshot(page, "demo-saml-signed-in")
     chat = Chat.objects.get()
@@ -148,6 +138,7 @@ def test_demo_shop_asks_its_backend_for_a_fresh_token_only_when_the_window_needs
     page.click("#host-signin")
 
     expect(frame.locator("#who")).to_have_text("Signed in as Hana Host")
+    expect(frame.locator("#conversation")).to_be_visible()
     assert minted == ["POST"]
     screenshot(page, "demo-gettoken-signed-in")
     chat = Chat.objects.get()
