@@ -76,3 +76,39 @@ def test_a_stale_or_foreign_version_never_gets_the_short_answer(
     assert response.status_code == 401
     assert response.json() == {"error": "bad_token"}
     assert window.get("poll/", after=0, v=version).status_code == 204
+
+
+def test_the_wsgi_fast_path_answers_nothing_new_before_django(
+    client: Client, site: Site, campaigns: Campaigns, django_assert_num_queries: Any
+) -> None:
+    from chats.live import poll_fast_path
+
+    window, _ = started(client, campaigns)
+    version = window.get("poll/", after=0)["X-Chat-Version"]
+    reached: list[str] = []
+
+    def django(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        reached.append(environ["QUERY_STRING"])
+        start_response("200 OK", [])
+        return [b"django"]
+
+    app = poll_fast_path(django)
+    statuses: list[str] = []
+
+    def call(query: str, token: str = window.token, method: str = "GET") -> list[bytes]:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": window.base + "poll/",
+            "QUERY_STRING": query,
+            "HTTP_AUTHORIZATION": f"Bearer {token}",
+        }
+        return list(app(environ, lambda status, headers: statuses.append(status)))
+
+    with django_assert_num_queries(0):
+        assert call(f"after=0&v={version}") == []
+    assert statuses == ["204 No Content"]
+    assert reached == []
+    assert call("after=0&v=stale") == [b"django"]
+    assert call(f"after=0&v={version}", token="forged") == [b"django"]
+    assert call(f"after=0&v={version}", method="POST") == [b"django"]
+    assert len(reached) == 3
