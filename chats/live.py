@@ -31,7 +31,7 @@ from chats.tokens import chat_token_chat
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-VERSION_TTL = 60
+VERSION_TTL = 600
 
 
 def chat_version_key(*, site_id: int, campaign_pk: int, chat_pk: int) -> str:
