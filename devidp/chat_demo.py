@@ -146,7 +146,9 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     return [
         f"  Chat window:     {other}/dev-idp/shop/   (a demo shop embedding site {SITE_ID}'s",
         "                   campaigns; no sign-in, optional and required sign-in,",
-        "                   and required sign-in over SAML via the development IdP)",
+        "                   and required sign-in over SAML via the development IdP;",
+        "                   the page's own button signs in as Hana Host with a fresh JWT",
+        '                   from its getToken callback, "Log out of the shop" signs out)',
     ]
 
 
