@@ -95,6 +95,9 @@ def test_the_wsgi_fast_path_answers_nothing_new_before_django(
     app = poll_fast_path(django)
     statuses: list[str] = []
 
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+
     def call(query: str, token: str = window.token, method: str = "GET") -> list[bytes]:
         environ = {
             "REQUEST_METHOD": method,
@@ -102,7 +105,7 @@ def test_the_wsgi_fast_path_answers_nothing_new_before_django(
             "QUERY_STRING": query,
             "HTTP_AUTHORIZATION": f"Bearer {token}",
         }
-        return list(app(environ, lambda status, headers: statuses.append(status)))
+        return list(app(environ, start_response))
 
     with django_assert_num_queries(0):
         assert call(f"after=0&v={version}") == []
