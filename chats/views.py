@@ -89,7 +89,10 @@ def chat_window(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRes
         request, "chats/window.html", {"campaign": campaign, "site": site, "config": config}
     )
     ancestors = " ".join(["'self'", *site.allowed_origin_list])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    policy = f"frame-ancestors {ancestors}"
+    if campaign.logo_origin:  # the logo's https origin only
+        policy += f"; img-src 'self' data: {campaign.logo_origin}"
+    response["Content-Security-Policy"] = policy
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response
 

@@ -134,6 +134,7 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     for campaign in campaigns:
         campaign.survey_fields = SURVEY
         campaign.display_name = campaign.display_name or DISPLAY_NAMES.get(campaign.name, "")
+        campaign.accent_color = campaign.accent_color or "#2f6f3e"  # the shop's forest green
         campaign.visitor_sso = Protocol.SAML if campaign.name == SAML_CAMPAIGN else Protocol.JWT
         campaign.default_group = "general"
         campaign.save()
