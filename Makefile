@@ -10,7 +10,12 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps run test pytest lint format typecheck qa bench worker beat serve load
 
-setup: system-deps $(VENV)/.installed $(SPID_VENV)/.installed
+setup: system-deps $(VENV)/.installed $(SPID_VENV)/.installed tests/browser/node_modules/.installed
+
+# axe-core for the browser tests' accessibility check (pinned in package-lock.json).
+tests/browser/node_modules/.installed: tests/browser/package-lock.json
+	@if command -v npm >/dev/null; then npm ci --prefix tests/browser --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: the accessibility checks will be skipped"; fi
 
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -32,7 +32,8 @@ class CampaignAdmin(SiteScopedAdmin):
     ]
     search_fields = ["name"]
     fieldsets = [
-        (None, {"fields": ["site", "name", "is_active"]}),
+        (None, {"fields": ["site", "name", "display_name", "is_active"]}),
+        ("Look of the window", {"fields": ["accent_color", "logo_url"]}),
         ("Visitors", {"fields": ["signin_mode", "visitor_sso"]}),
         ("Pre-chat survey", {"fields": ["prechat_survey", "survey_fields"]}),
         ("Routing", {"fields": ["default_group"]}),

@@ -74,6 +74,24 @@ def chats_open_version(*, site: Site, agent: Agent | None = None) -> tuple[int, 
     return count, version
 
 
+def visitor_earlier_chats(*, site: Site, chat: Chat, limit: int = 10) -> list[Chat]:
+    """Return the earlier chats of ``chat``'s signed-in visitor on ``site``,
+    newest first (none for a guest: a guest has no identity to match on).
+
+    A visitor is one identity per site (their external ID), whatever the
+    device or session, so a returning visitor's history follows them.
+    """
+    if chat.visitor_id is None:
+        return []
+    return list(
+        Chat.objects.for_site(site)
+        .filter(visitor_id=chat.visitor_id, created_at__lte=chat.created_at)
+        .exclude(pk=chat.pk)
+        .select_related("campaign")
+        .order_by("-created_at")[:limit]
+    )
+
+
 def messages_after(
     *, site: Site, chat: Chat, after: int = 0, for_visitor: bool = False
 ) -> list[Message]:

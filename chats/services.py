@@ -16,6 +16,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import route
 from campaigns.selectors import visitor_get_by_pk
+from chats.live import chat_version_bump
 from chats.models import Chat, Message, SignInRequest
 from chats.selectors import routing_fields, routing_rules
 from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
@@ -93,7 +94,10 @@ def message_post(
     text = text_clean(text).strip()[:4000]
     if not text or chat.status == Chat.Status.CLOSED:
         return None
-    return Message.objects.create(site=site, chat=chat, sender=sender, text=text, agent=agent)
+    message = Message.objects.create(site=site, chat=chat, sender=sender, text=text, agent=agent)
+    # The window's next poll reads the database again (``chats.live``).
+    chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+    return message
 
 
 @transaction.atomic
@@ -123,9 +127,13 @@ def chat_close(*, site: Site, chat: Chat, agent: Agent) -> Chat:
 
 
 def signin_request_create(*, site: Site, chat: Chat, agent: Agent) -> SignInRequest:
-    """Ask the guest of ``chat`` to sign in; refused once the visitor is known."""
+    """Ask the guest of ``chat`` to sign in; refused once the visitor is
+    known, or once the chat has ended (nobody would see the request).
+    """
     if chat.site_id != site.pk or chat.visitor_id is not None:
         raise ChatRefusedError(RefusalReason.NOT_A_GUEST)
+    if chat.status == Chat.Status.CLOSED:
+        raise ChatRefusedError(RefusalReason.CHAT_CLOSED)
     request = SignInRequest.objects.create(site=site, chat=chat, agent=agent)
     message_post(
         site=site, chat=chat, sender=Message.Sender.SYSTEM, text="The agent asked you to sign in."

@@ -68,6 +68,20 @@ def chat_token_read(token: str, *, site_pk: int, campaign_pk: int) -> ChatCreden
     )
 
 
+def chat_token_chat(token: str) -> int | None:
+    """Return the chat pk of a genuine, unexpired ``token`` (no site check:
+    for the poll's version lookup, keyed by the URL's site and campaign).
+    """
+    if not token or len(token) > 1000:
+        return None
+    try:
+        payload = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    chat_pk = payload.get("ch") if isinstance(payload, dict) else None
+    return chat_pk if isinstance(chat_pk, int) else None
+
+
 def _handoff_key(code: str) -> str:
     return f"chats:handoff:{hashlib.sha256(code.encode()).hexdigest()}"
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from campaigns.models import Campaign, Visitor
 from campaigns.selectors import campaign_get_active, visitor_get_by_pk
+from chats.live import chat_version_current, chat_version_is
 from chats.models import Chat, Message
 from chats.selectors import chat_get, messages_after, signin_request_pending
 from chats.services import (
@@ -32,7 +33,13 @@ from chats.services import (
     visitor_handoff_mint,
     visitor_handoff_redeem,
 )
-from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_token_read
+from chats.tokens import (
+    ChatCredential,
+    ChatTokenError,
+    chat_token_chat,
+    chat_token_issue,
+    chat_token_read,
+)
 from sso_site.signin.refusals import RefusalReason
 from sso_site.signin.session import principal_from_session
 from tenants.inputs import InputError, ascii_int, json_read
@@ -50,6 +57,7 @@ def _site_campaign(site_id: int, campaign_id: int) -> tuple[Site, Campaign]:
     campaign = campaign_get_active(site=site, pk=campaign_id)
     if campaign is None:
         raise Http404("No such chat window.")
+    campaign.site = site  # already loaded: the window's title reads its name
     return site, campaign
 
 
@@ -81,7 +89,10 @@ def chat_window(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRes
         request, "chats/window.html", {"campaign": campaign, "site": site, "config": config}
     )
     ancestors = " ".join(["'self'", *site.allowed_origin_list])
-    response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+    policy = f"frame-ancestors {ancestors}"
+    if campaign.logo_origin:  # the logo's https origin only
+        policy += f"; img-src 'self' data: {campaign.logo_origin}"
+    response["Content-Security-Policy"] = policy
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response
 
@@ -226,9 +237,30 @@ def api_send(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dic
     return {"id": message.pk if message else None}
 
 
+@never_cache
 @require_GET
+def api_poll(request: HttpRequest, site_id: int, campaign_id: int) -> HttpResponse:
+    """The window's poll: 204 when nothing changed since the version it
+    sends (``?v=``), checked in Redis before any database work
+    (``chats.live``); else the full answer of ``_api_poll``.
+    """
+    header = request.headers.get("Authorization", "")
+    chat_pk = chat_token_chat(header.removeprefix("Bearer ").strip())
+    if chat_pk is None:
+        return _api_poll(request, site_id, campaign_id)
+    where = {"site_id": site_id, "campaign_pk": campaign_id, "chat_pk": chat_pk}
+    if chat_version_is(**where, version=request.GET.get("v", "")):
+        return HttpResponse(status=204)
+    # The version first, then the database (see chats.live).
+    version = chat_version_current(**where)
+    response = _api_poll(request, site_id, campaign_id)
+    if response.status_code == 200:
+        response["X-Chat-Version"] = version
+    return response
+
+
 @window_api
-def api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
+def _api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
     """New messages after ``?after=<id>``, the chat's status, a pending sign-in request."""
     chat = _chat_or_refuse(window)
     try:

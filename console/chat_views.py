@@ -22,6 +22,7 @@ from chats.selectors import (
     chats_open_version,
     messages_after,
     signin_request_pending,
+    visitor_earlier_chats,
 )
 from chats.selectors import visitor_panel as panel_rows
 from chats.services import (
@@ -34,7 +35,7 @@ from chats.services import (
 from sso_site.signin.decorators import agent_required
 from sso_site.signin.requests import AgentRequest
 from tenants.inputs import InputError, ascii_int
-from tenants.models import Agent
+from tenants.models import Agent, Site
 
 
 def _agent(request: AgentRequest) -> Agent:
@@ -48,11 +49,26 @@ def _chat(request: AgentRequest, chat_id: int) -> Chat:
     return chat
 
 
+def verified(chat: Chat) -> dict[str, str] | None:
+    """How the chat's visitor proved who they are (None: an unverified guest)."""
+    visitor = chat.visitor
+    if visitor is None:
+        return None
+    at = visitor.last_sign_in_at
+    return {
+        "protocol": visitor.get_last_protocol_display() or "SSO",
+        "at": at.isoformat() if at else "",
+        "label": f"Verified by {visitor.get_last_protocol_display() or 'SSO'}"
+        + (f", {at:%Y-%m-%d %H:%M} UTC" if at else ""),
+    }
+
+
 def chat_summary(chat: Chat) -> dict[str, Any]:
     return {
         "id": chat.pk,
         "name": chat.display_name,
         "signed_in": chat.visitor_id is not None,
+        "verified": verified(chat),
         "campaign": chat.campaign.name,
         "group": chat.group,
         "status": chat.status,
@@ -98,7 +114,13 @@ def chats_json(request: AgentRequest) -> JsonResponse:
 def chat_detail(request: AgentRequest, chat_id: int) -> HttpResponse:
     chat = _chat(request, chat_id)
     agent = _agent(request)
-    context = {"agent": agent, "site": agent.site, "chat": chat, "summary": chat_summary(chat)}
+    context = {
+        "agent": agent,
+        "site": agent.site,
+        "chat": chat,
+        "summary": chat_summary(chat),
+        "history": history_rows(chat, site=agent.site),
+    }
     return render(request, "console/chat.html", context)
 
 
@@ -122,12 +144,27 @@ def chat_poll(request: AgentRequest, chat_id: int) -> JsonResponse:
                 {"label": r.label, "value": r.value} for r in panel_rows(site=site, chat=chat)
             ],
             "survey": survey_rows(chat),
+            "history": history_rows(chat, site=site),
             "messages": [
                 {"id": m.pk, "sender": m.sender, "text": m.text, "at": m.created_at.isoformat()}
                 for m in messages
             ],
         }
     )
+
+
+def history_rows(chat: Chat, *, site: Site) -> list[dict[str, Any]]:
+    """The signed-in visitor's earlier chats on this site (returning visitors)."""
+    return [
+        {
+            "id": earlier.pk,
+            "at": f"{earlier.created_at:%Y-%m-%d %H:%M}",
+            "campaign": earlier.campaign.name,
+            "status": earlier.get_status_display(),
+            "url": reverse("console:chat", kwargs={"chat_id": earlier.pk}),
+        }
+        for earlier in visitor_earlier_chats(site=site, chat=chat)
+    ]
 
 
 def survey_rows(chat: Chat) -> list[dict[str, str]]:

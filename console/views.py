@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from chats.selectors import chats_open
 from console.forms import SiteIdForm
@@ -63,11 +63,17 @@ def agent_login(request: HttpRequest) -> HttpResponse:
     return render(request, "agent/login.html", context, status=400 if form.errors else 200)
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 def agent_logout(request: HttpRequest) -> HttpResponse:
     """End the agent's session, then the IdP's (single logout) where the
     site's protocol offers it, else go back to the sign-in page.
+
+    A GET (a typed or bookmarked URL) only shows the sign-out button: signing
+    out changes state, so it takes a POST with the CSRF token.
     """
+    if request.method == "GET":
+        return render(request, "agent/logout.html")
     site = sign_out(request, audience=Audience.AGENT)
     if site is not None:
         response = sign_in_logout(request, site=site, audience=Audience.AGENT)

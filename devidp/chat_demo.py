@@ -22,10 +22,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jwt
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from campaigns.models import Campaign
 from chats.models import RoutingRule
@@ -37,6 +39,13 @@ from tenants.models import Agent, Audience, Protocol, Site
 SITE_ID = 10001
 SAML_CAMPAIGN = "Members via SAML (sign-in required)"
 SAML_EMAIL_DOMAIN = "customer.example"
+# What visitors see in the window's title, per internal campaign name.
+DISPLAY_NAMES = {
+    "Support (no sign-in)": "Ask the trail team",
+    "Members (sign-in optional)": "Members' help desk",
+    "Account help (sign-in required)": "Your account",
+    SAML_CAMPAIGN: "Members' lounge",
+}
 SURVEY = "topic|What is your question about?\norder|Order number (if any)"
 DEMO_VISITORS: dict[str, dict[str, Any]] = {
     "vera": {"external_id": "cust-1001", "name": "Vera Summit", "level": "VIP", "ltv": 5400},
@@ -124,6 +133,8 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     campaigns = Campaign.objects.for_site(site).order_by("pk")
     for campaign in campaigns:
         campaign.survey_fields = SURVEY
+        campaign.display_name = campaign.display_name or DISPLAY_NAMES.get(campaign.name, "")
+        campaign.accent_color = campaign.accent_color or "#2f6f3e"  # the shop's forest green
         campaign.visitor_sso = Protocol.SAML if campaign.name == SAML_CAMPAIGN else Protocol.JWT
         campaign.default_group = "general"
         campaign.save()
@@ -136,7 +147,9 @@ def configure(*, site: Site, base_url: str) -> list[str]:
     return [
         f"  Chat window:     {other}/dev-idp/shop/   (a demo shop embedding site {SITE_ID}'s",
         "                   campaigns; no sign-in, optional and required sign-in,",
-        "                   and required sign-in over SAML via the development IdP)",
+        "                   and required sign-in over SAML via the development IdP;",
+        "                   the page's own button signs in as Hana Host with a fresh JWT",
+        '                   from its getToken callback, "Log out of the shop" signs out)',
     ]
 
 
@@ -161,13 +174,23 @@ def shop(request: HttpRequest) -> HttpResponse:
         "campaign": campaign,
         "gateway": _other_loopback(request),
         "site_id": SITE_ID,
-        "host_token": visitor_token("hana"),
     }
     response = render(request, "devidp/shop.html", context)
     # Django's default COOP (same-origin) would cut the sign-in popup off
     # from the chat window; a host page must allow its popups their opener.
     response["Cross-Origin-Opener-Policy"] = "same-origin-allow-popups"
     return response
+
+
+@never_cache
+@csrf_exempt
+@require_POST
+def shop_token(request: HttpRequest) -> JsonResponse:
+    """The shop's backend: a fresh visitor JWT for its logged-in user (the
+    demo's user is always Hana Host), minted just before the window uses it.
+    Demo only, like the whole development IdP: anyone can be anyone here.
+    """
+    return JsonResponse({"token": visitor_token("hana")})
 
 
 @never_cache

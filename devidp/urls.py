@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern] = [
     path("slo/", views.idp_slo, name="slo"),
     path("visitor/login/", chat_demo.visitor_login, name="visitor-login"),
     path("shop/", chat_demo.shop, name="shop"),
+    path("shop/token/", chat_demo.shop_token, name="shop-token"),
     path(
         "oidc/.well-known/openid-configuration",
         oidc_provider.discovery,

@@ -38,6 +38,13 @@ def _idp(request: HttpRequest) -> DevIdp:
     return dev_idp(base_url=request.build_absolute_uri("/").rstrip("/"))
 
 
+def _other_loopback_name(host: str) -> str | None:
+    """The other name of this loopback host and port (127.0.0.1 <-> localhost)."""
+    name, sep, port = host.rpartition(":") if ":" in host else (host, "", "")
+    others = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
+    return f"{others[name]}{sep}{port}" if name in others else None
+
+
 def _sp_metadata(request: HttpRequest, entity_id: str) -> tuple[str, int, Audience]:
     """Return the metadata of one of our own SPs, its site ID and audience."""
     parts = urlsplit(entity_id)
@@ -81,6 +88,13 @@ def idp_sso(request: HttpRequest) -> HttpResponse:
         entity_id = parsed.message.issuer.text
     except Exception:  # pysaml2 raises many kinds on a bad request
         raise SuspiciousOperation("unreadable SAMLRequest") from None
+    sp_host = urlsplit(entity_id).netloc
+    if sp_host != request.get_host() and sp_host == _other_loopback_name(request.get_host()):
+        # The demo IdP was set up for this name; the answer would be a
+        # cross-site POST to the other, without its (SameSite=Lax) session
+        # cookie, so the sign-in could never complete: say so.
+        context = {"idp_host": request.get_host(), "sp_host": sp_host, "scheme": request.scheme}
+        return render(request, "devidp/other_host.html", context, status=400)
     sp_metadata, site_id, audience = _sp_metadata(request, entity_id)
     visitor = audience == Audience.VISITOR
     if request.method != "POST":

@@ -165,8 +165,19 @@ class AgentMetadataView(SiteSamlMixin):
 # SP never signs a visitor in, nor the reverse. The session layer sends the
 # visitor to the RelayState the visitor login start set: the chat window's
 # handoff page.
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
 class VisitorAcsView(AgentAcsView):
     audience = Audience.VISITOR
+
+    @override
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = super().dispatch(request, *args, **kwargs)
+        # This page runs in the sign-in popup: Django's default COOP
+        # (same-origin) would cut the popup off from the chat window that
+        # opened it, so the handoff page could not post the code back.
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 class VisitorMetadataView(AgentMetadataView):

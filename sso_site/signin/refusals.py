@@ -88,6 +88,7 @@ class RefusalReason(StrEnum):
     CHAT_BAD_TOKEN = "bad_token"  # noqa: S105 - a reason code, not a secret
     NO_CHAT = "no_chat"
     NOT_A_GUEST = "not_a_guest"
+    CHAT_CLOSED = "chat_closed"
     ANOTHER_VISITOR = "another_visitor"
     HANDOFF_INVALID = "handoff_invalid"
     # The input boundary (``tenants.inputs.InputError`` codes, answered 400).
@@ -169,6 +170,7 @@ _STATUS = {
     RefusalReason.CHAT_BAD_TOKEN: 401,
     RefusalReason.NO_CHAT: 409,
     RefusalReason.NOT_A_GUEST: 409,
+    RefusalReason.CHAT_CLOSED: 409,
     RefusalReason.ANOTHER_VISITOR: 409,
     RefusalReason.PASSWORD_LOCKED: 429,
 }
@@ -239,6 +241,7 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.CHAT_BAD_TOKEN: "The chat window's credential is not valid; reload it.",
     RefusalReason.NO_CHAT: "Start a chat first.",
     RefusalReason.NOT_A_GUEST: "The visitor is already signed in.",
+    RefusalReason.CHAT_CLOSED: "This chat has ended.",
     RefusalReason.ANOTHER_VISITOR: "This chat belongs to another visitor.",
     RefusalReason.HANDOFF_INVALID: "The sign-in could not be handed to the chat window.",
     # SAML single logout (issue 9).

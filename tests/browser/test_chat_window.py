@@ -209,7 +209,7 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     console = agent_console(agent_browser, world)
     console.goto(f"{world.gateway}/console/")
     console.click(f"tr[data-chat='{chat.pk}'] a")
-    expect(console.locator("#visitor-kind")).to_have_text("Guest (not signed in)")
+    expect(console.locator("#visitor-kind")).to_have_text("Guest, unverified (not signed in)")
     expect(console.locator("#messages .msg.visitor")).to_have_text("Where is my order?")
     console.fill("#reply-input", "Could you sign in so I can look it up?")
     console.click("#reply-button")
@@ -224,7 +224,7 @@ def test_agent_sign_in_request_then_the_guest_signs_in_and_the_panel_shows_field
     expect(frame.locator("#who")).to_have_text("Signed in as Vera VIP")
     expect(frame.locator("#signin-prompt")).to_be_hidden()
 
-    expect(console.locator("#visitor-kind")).to_have_text("Signed in")
+    expect(console.locator("#visitor-kind")).to_contain_text("Verified by JWT, ")
     expect(console.locator("#panel")).to_contain_text("Membership level")
     expect(console.locator("#panel")).to_contain_text("VIP")
     expect(console.locator("#panel")).to_contain_text("Vera VIP")

@@ -100,6 +100,9 @@ def test_visitor_signs_in_over_saml_and_the_window_gets_the_chat(
 
     assert response.status_code == 302, response.content.decode()[:500]
     assert response["Location"] == relay_state
+    # The popup keeps its opener (the chat window) through the ACS redirect.
+    assert response["Cross-Origin-Opener-Policy"] == "unsafe-none"
+    assert response["Referrer-Policy"] == "no-referrer"
     visitor = Visitor.objects.get()
     assert (visitor.external_id, visitor.name, visitor.last_protocol) == (
         "sam@shop.example",
@@ -198,6 +201,7 @@ def test_a_visitor_assertion_never_signs_an_agent_in(
     )
     response = client.post(f"/sso/{site.site_id}/agent/saml/acs/", {"SAMLResponse": for_visitors})
     assert response.status_code == 403
+    assert response["Cross-Origin-Opener-Policy"] == "same-origin"  # agents: Django's default
     # The request was the visitor SP's: the agent ACS does not know it.
     assert reason_on_page(response) == RefusalReason.SAML_IN_RESPONSE_TO
     assert session_key_for(Audience.AGENT) not in client.session

@@ -78,7 +78,11 @@ def test_disabling_the_site_ends_its_sessions(
 def test_logout_ends_the_session(agent: Agent, signed_in_client: SignedInClient) -> None:
     client = signed_in_client(agent)
     assert client.get("/logout-is-post-only/").status_code == 404
-    assert client.get("/agent/logout/").status_code == 405
+    shown = client.get("/agent/logout/")
+    assert shown.status_code == 200
+    assert b'id="sign-out"' in shown.content
+    assert b"csrfmiddlewaretoken" in shown.content
+    assert client.get("/console/").status_code == 200  # a GET signs nobody out
 
     response = client.post("/agent/logout/")
 

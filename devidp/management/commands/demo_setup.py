@@ -17,7 +17,8 @@ from django.db import transaction
 from campaigns.models import Campaign
 from devidp import chat_demo, demo_jwt, demo_oidc, demo_saml
 from mapping.demo import demo_mappings_ensure
-from tenants.models import Agent, Site
+from tenants.domains import site_domain_confirm
+from tenants.models import Agent, Site, SiteDomain
 from tenants.services import operator_grant
 
 DEMO_SITES = [
@@ -35,6 +36,9 @@ DEMO_CAMPAIGNS = [
     (10001, "Members (sign-in optional)", Campaign.SignInMode.OPTIONAL, True),
     (10001, "Account help (sign-in required)", Campaign.SignInMode.REQUIRED, False),
 ]
+# Email domains the demo sites claim (confirmed by the demo superuser), so a
+# work email on the sign-in page goes straight to its site's SSO.
+DEMO_DOMAINS = [(10001, "demo.example"), (10003, "jwt-demo.example")]
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - printed to the developer on purpose
 
 
@@ -77,13 +81,22 @@ class Command(BaseCommand):
         extra_lines += demo_saml.configure(base_url=base_url)
         extra_lines += demo_oidc.configure(base_url=base_url)
         extra_lines += chat_demo.configure(site=sites[10001], base_url=base_url)
+        admin = user_model.objects.get(username="admin")
+        for site_id, domain in DEMO_DOMAINS:
+            claim, _ = SiteDomain.objects.get_or_create(
+                site=Site.objects.get(site_id=site_id), domain=domain
+            )
+            if claim.verified_at is None:
+                site_domain_confirm(claim=claim, user=admin)
         self._print_welcome(base_url, extra_lines)
 
     def _print_welcome(self, base_url: str, extra_lines: list[str]) -> None:
         lines = [
             "",
             "Demo data is ready.",
-            f"  Agent sign-in:   {base_url}/agent/login/   (site ID 10001)",
+            f"  Agent sign-in:   {base_url}/agent/login/   (site ID 10001 or a work email,",
+            "                   e.g. alice@demo.example; jwt-demo.example finds site 10003)",
+            f"  Agent sign-out:  {base_url}/agent/logout/",
             f"  Agent console:   {base_url}/console/",
             f"  Admin:           {base_url}/admin/   superuser admin / {DEMO_PASSWORD},",
             f"                   operator of site 10001 only: operator / {DEMO_PASSWORD}",

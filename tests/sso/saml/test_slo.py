@@ -148,7 +148,9 @@ def test_sp_initiated_logout_stays_post_with_csrf(
     _signed_in(client, saml_site, saml_response_factory)
     client.handler.enforce_csrf_checks = True
 
-    assert client.get(reverse("agent-logout")).status_code == 405
+    shown = client.get(reverse("agent-logout"))  # a GET only shows the sign-out button
+    assert shown.status_code == 200
+    assert b"csrfmiddlewaretoken" in shown.content
     assert client.post(reverse("agent-logout")).status_code == 403
     assert session_key_for(Audience.AGENT) in client.session
 

@@ -1,0 +1,102 @@
+"""Nearly free "nothing new" polls for the chat window.
+
+Each open chat has a version in Redis (the shared cache), keyed by the
+window's URL (public site ID, campaign) and the chat. A poll that carries the
+version it last saw, still current, is answered 204 after one signature
+check and one Redis GET: no database work at all. Any change the window
+would show (a message, hence also a status change, a sign-in request, a
+visitor joining) deletes the key once its transaction commits; the next poll
+then reads the database and gets a fresh version.
+
+Ordering makes it safe: a full poll reads (or creates) the version *before*
+it reads the database, and a change removes the version *after* it commits,
+so a window never keeps a version that hides a committed change.
+The key expires after ``VERSION_TTL`` seconds, so a full poll happens at least
+that often (a disabled site or campaign is noticed within that time).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs
+
+from django.core.cache import cache
+from django.db import transaction
+
+from chats.tokens import chat_token_chat
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+VERSION_TTL = 600
+
+
+def chat_version_key(*, site_id: int, campaign_pk: int, chat_pk: int) -> str:
+    return f"chats:v:{site_id}:{campaign_pk}:{chat_pk}"
+
+
+def _raw_get(key: str) -> str | None:
+    """One GET of ``key``. On Redis, straight through the cache's client: a
+    version is an int, which Django's Redis cache stores unpickled.
+    """
+    backend = getattr(cache, "_cache", None)
+    if backend is not None and hasattr(backend, "get_client"):
+        full = cache.make_and_validate_key(key)
+        value = backend.get_client(full, write=False).get(full)
+        return value.decode("ascii", "replace") if isinstance(value, bytes) else None
+    value = cache.get(key)  # another cache backend (e.g. the local-memory one)
+    return None if value is None else str(value)
+
+
+def chat_version_current(*, site_id: int, campaign_pk: int, chat_pk: int) -> str:
+    """Return the chat's current version, creating one if there is none."""
+    key = chat_version_key(site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
+    version = secrets.randbits(62)
+    if cache.add(key, version, timeout=VERSION_TTL):
+        return str(version)
+    current = _raw_get(key)
+    return current if current is not None else str(version)
+
+
+def chat_version_is(*, site_id: int, campaign_pk: int, chat_pk: int, version: str) -> bool:
+    """Return whether ``version`` is still the chat's current one (one GET)."""
+    if not version or len(version) > 32:
+        return False
+    key = chat_version_key(site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
+    return _raw_get(key) == version
+
+
+def chat_version_bump(*, site_id: int, campaign_pk: int, chat_pk: int) -> None:
+    """Forget the chat's version once the current transaction commits."""
+    key = chat_version_key(site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
+    transaction.on_commit(lambda: cache.delete(key))
+
+
+# The same check in front of Django (``sso_site.wsgi``): a "nothing new" poll
+# then costs a signature check and one Redis GET, without Django's middleware
+# and URL resolution. It answers nothing but an empty 204; any other request,
+# or a poll whose version is not current, goes to Django unchanged.
+POLL_PATH = re.compile(r"^/chat/([0-9]{1,10})/([0-9]{1,19})/api/poll/$")
+EMPTY_204 = [("Cache-Control", "no-store"), ("Content-Length", "0")]
+
+
+def poll_fast_path(app: WSGIApplication) -> WSGIApplication:
+    """Wrap the WSGI ``app`` with the "nothing new" answer of the window's poll."""
+
+    def wrapped(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        match = POLL_PATH.match(environ.get("PATH_INFO", ""))
+        if match and environ.get("REQUEST_METHOD") == "GET":
+            header = environ.get("HTTP_AUTHORIZATION", "")
+            chat_pk = chat_token_chat(header.removeprefix("Bearer ").strip())
+            version = parse_qs(environ.get("QUERY_STRING", "")).get("v", [""])[0]
+            if chat_pk is not None and chat_version_is(
+                site_id=int(match[1]), campaign_pk=int(match[2]), chat_pk=chat_pk, version=version
+            ):
+                start_response("204 No Content", EMPTY_204)
+                return []
+        return app(environ, start_response)
+
+    return wrapped
