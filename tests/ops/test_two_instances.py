@@ -14,12 +14,12 @@ import requests
 from saml2 import BINDING_HTTP_REDIRECT
 
 from devidp.idp import MFA_CONTEXT
+from devidp.saml_kit import idp_create, saml_settings_create
 from sso.saml.models import SamlSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import LoginEvent
 from tests.factories import AgentFactory, SiteFactory
 from tests.ops.servers import gunicorn, server_env
-from tests.sso.saml.conftest import _idp, saml_settings_create
 
 pytestmark = pytest.mark.slow
 
@@ -37,7 +37,7 @@ def test_a_saml_sign_in_started_on_one_instance_completes_on_the_other(
 ) -> None:
     site = SiteFactory.create(site_id=10001, name="Site A")
     AgentFactory.create(site=site, email="alice@a.example")
-    idp = _idp(tmp_path, "idp-a")
+    idp = idp_create(tmp_path, "idp-a")
     saml_settings_create(site, idp, allow_idp_initiated=True)
     env = server_env()
     base = f"http://{HOST}/sso/{site.site_id}/agent/saml"

@@ -18,23 +18,20 @@ from django.urls import reverse
 from saml2 import BINDING_HTTP_REDIRECT
 
 from devidp.idp import MFA_CONTEXT, DevIdp
+from devidp.saml_kit import (
+    acs_post,
+    idp_create,
+    key_pair_write,
+    saml_settings_create,
+    sign_in_start,
+)
 from sso.saml.config import sp_config_cache_clear
-from sso.saml.metadata import sp_key_pair_generate
-from sso.saml.models import SamlSettings
-from sso.saml.services import saml_settings_save
 from tenants.models import Site
 
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
+__all__ = ["acs_post", "saml_settings_create", "sign_in_start"]  # shared with other test folders
 START = object()  # "start a sign-in in this browser and answer its request"
-
-
-def _key_pair(directory: Path, name: str) -> tuple[str, str]:
-    key_pem, cert_pem = sp_key_pair_generate(common_name=name)
-    key_file, cert_file = directory / f"{name}.key", directory / f"{name}.crt"
-    key_file.write_text(key_pem)
-    cert_file.write_text(cert_pem)
-    return str(key_file), str(cert_file)
 
 
 @pytest.fixture(scope="session")
@@ -42,39 +39,21 @@ def idp_key_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("idp-keys")
 
 
-def _idp(directory: Path, name: str) -> DevIdp:
-    key_file, cert_file = _key_pair(directory, name)
-    base = f"https://{name}.example"
-    return DevIdp(
-        entity_id=f"{base}/metadata",
-        sso_url=f"{base}/sso",
-        slo_url=f"{base}/slo",
-        key_file=key_file,
-        cert_file=cert_file,
-    )
-
-
 @pytest.fixture(scope="session")
 def idp_a(idp_key_dir: Path) -> DevIdp:
-    return _idp(idp_key_dir, "idp-a")
+    return idp_create(idp_key_dir, "idp-a")
 
 
 @pytest.fixture(scope="session")
 def idp_b(idp_key_dir: Path) -> DevIdp:
-    return _idp(idp_key_dir, "idp-b")
+    return idp_create(idp_key_dir, "idp-b")
 
 
 @pytest.fixture(scope="session")
 def rogue_idp(idp_key_dir: Path, idp_a: DevIdp) -> DevIdp:
     """Claims idp-a's entity ID but signs with a key of its own."""
-    key_file, cert_file = _key_pair(idp_key_dir, "rogue")
+    key_file, cert_file = key_pair_write(idp_key_dir, "rogue")
     return DevIdp(idp_a.entity_id, idp_a.sso_url, idp_a.slo_url, key_file, cert_file)
-
-
-def saml_settings_create(site: Site, idp: DevIdp, **fields: Any) -> SamlSettings:
-    settings = SamlSettings(site=site, source=SamlSettings.Source.XML, **fields)
-    settings.metadata_xml = idp.metadata_xml()
-    return saml_settings_save(settings)
 
 
 @pytest.fixture(autouse=True)
@@ -100,19 +79,6 @@ def sp_urls(site: Site) -> dict[str, str]:
         name: f"http://testserver{reverse(f'sso:agent-saml-{name}', kwargs=kwargs)}"
         for name in ("metadata", "acs", "sls")
     }
-
-
-def sign_in_start(client: Client, site: Site, idp: DevIdp, query: str = "") -> str:
-    """Start an SP-initiated sign-in in ``client``; return the request's ID."""
-    url = reverse("sso:agent-login", kwargs={"site_id": site.site_id}) + query
-    response = client.get(url)
-    assert response.status_code == 302, response.content[:300]
-    location = response["Location"]
-    assert location.startswith(idp.sso_url)
-    saml_request = parse_qs(urlsplit(location).query)["SAMLRequest"][0]
-    server = idp.server([])
-    request = server.parse_authn_request(saml_request, BINDING_HTTP_REDIRECT)
-    return str(request.message.id)
 
 
 def resign(xml: str, idp: DevIdp, *, sha1: bool = False) -> str:
@@ -188,14 +154,6 @@ def saml_response_factory(client: Client, idp_a: DevIdp, idp_b: DevIdp) -> Respo
         return base64.b64encode(xml.encode()).decode()
 
     return make
-
-
-def acs_post(client: Client, site: Site, saml_response: str, relay_state: str = "") -> Any:
-    url = reverse("sso:agent-saml-acs", kwargs={"site_id": site.site_id})
-    data = {"SAMLResponse": saml_response}
-    if relay_state:
-        data["RelayState"] = relay_state
-    return client.post(url, data)
 
 
 # Single logout (tests/sso/saml/test_slo*.py).
