@@ -29,6 +29,7 @@ class EventKind(models.TextChoices):
     AGENT_DEPROVISIONED = "agent.deprovisioned", "Agent deprovisioned"
     CERTIFICATE_EXPIRING = "certificate.expiring", "Certificate expiring"
     SETTINGS_CHANGED = "settings.changed", "Settings changed"
+    BREAK_GLASS_USED = "agent.break_glass_used", "Break-glass sign-in used"
 
 
 class WebhookEndpoint(SiteOwned):

@@ -17,6 +17,7 @@ import pyotp
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from access.models import SsoMode
@@ -29,6 +30,8 @@ from tenants.identity_keys import email_key_or_none
 from tenants.models import Agent, Audience, Protocol, Site
 from tenants.selectors import agent_get_by_key
 from tenants.services import token_consume
+from webhooks.models import EventKind
+from webhooks.services import event_emit
 
 logger = logging.getLogger(__name__)
 
@@ -119,4 +122,11 @@ def password_identity(
 def break_glass_record(*, site: Site, agent: Agent, client_ip: str | None) -> BreakGlassUse:
     """Record a break-glass sign-in for the operators to review."""
     logger.warning("break-glass sign-in: site=%s agent=%s", site.site_id, agent.pk)
-    return BreakGlassUse.objects.create(site=site, agent=agent, client_ip=client_ip)
+    with transaction.atomic():
+        use = BreakGlassUse.objects.create(site=site, agent=agent, client_ip=client_ip)
+        event_emit(
+            site=site,
+            kind=EventKind.BREAK_GLASS_USED,
+            payload={"agent_id": agent.pk, "use_id": use.pk},
+        )
+    return use

@@ -18,6 +18,8 @@ from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
 from tests.factories import AgentFactory
 from tests.sso.oidc.conftest import assert_refused
+from webhooks.models import EventKind, WebhookEvent
+from webhooks.services import endpoint_create
 
 pytestmark = pytest.mark.django_db
 
@@ -156,3 +158,21 @@ def test_admin_announces_unreviewed_break_glass_use(
     assert b"break-glass sign-in(s) not yet reviewed" in page.content
     uses = admin_client.get("/admin/sso_password/breakglassuse/")
     assert str(designated.agent).encode() in uses.content
+
+
+def test_break_glass_use_is_sent_as_a_webhook_event(
+    client: Client, site: Site, sso_required: AccessPolicy, designated: Credentialed
+) -> None:
+    """A break-glass sign-in reaches the site's webhook endpoints (issue 16)."""
+    endpoint, _ = endpoint_create(
+        site=site, url="https://hooks.a.example/sso", events=[EventKind.BREAK_GLASS_USED]
+    )
+    response = _post(client, site, designated.agent.email, designated.totp.now())
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    event = WebhookEvent.objects.get(site=site)
+    assert event.kind == EventKind.BREAK_GLASS_USED
+    assert event.payload == {
+        "agent_id": designated.agent.pk,
+        "use_id": BreakGlassUse.objects.get().pk,
+    }
+    assert event.deliveries.get().endpoint == endpoint
