@@ -216,8 +216,9 @@ def test_a_sign_in_costs_few_queries(
     # site, settings, jti insert, agent, its last sign-in, audit row, whether
     # the site maps groups (issue 13), and the session (existence check,
     # insert, update); with a cold cache, the mapping rules and the site's
-    # access policy.
-    assert len(statements) <= 10, statements
+    # access policy (issue 16). Issue 19 is to fold the per-site reads into
+    # one cached record; until then this budget only stops silent growth.
+    assert len(statements) <= 11, statements
 
 
 def test_nul_characters_in_claims_never_reach_the_database(
