@@ -96,7 +96,7 @@ def verify_site_jwt(
     if not keys:
         raise refuse(RefusalReason.JWT_UNKNOWN_KEY, kid=kid or "")
     check_passed("key", kid=kid or "(none)", candidates=len(keys))
-    claims = _decode(token, keys=keys, settings=settings, refuse=refuse)
+    claims = _decode(token, keys=keys, settings=settings, refuse=refuse, record_use=not dry_run)
     _check_claims(claims, settings=settings, refuse=refuse)
     jti = claims["jti"]
     consume = token_is_unused if dry_run else token_consume
@@ -145,6 +145,7 @@ def _decode(
     keys: tuple[VerificationKey, ...],
     settings: JwtSettings,
     refuse: _Refuser,
+    record_use: bool = True,
 ) -> dict[str, Any]:
     options: Options = {
         "require": ["exp", "iat", "jti"],
@@ -168,7 +169,8 @@ def _decode(
         except jwt.PyJWTError as exc:
             error = exc
             break
-        key_use_record(config=settings, key=candidate)
+        if record_use:  # a dry run (troubleshooting console) writes nothing
+            key_use_record(config=settings, key=candidate)
         check_passed(
             "signature_and_times",
             key=candidate.kid or "(no kid)",

@@ -13,6 +13,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from sso.jwt.keys import key_use_recent
+from sso.jwt.models import JwtSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
@@ -60,7 +62,10 @@ def test_valid_jwt_passes_and_nothing_is_written(
     assert [s.name for s in report.steps][-3:] == ["subject", "mfa", "replay"]
     assert not LoginEvent.objects.exists()
     assert not UsedToken.objects.exists()
+    config = JwtSettings.objects.get(site=site, audience=Audience.AGENT)
+    assert key_use_recent(config=config) == []  # which key verified: real sign-ins only
     assert client.get(callback_url(site), {"jwt": token}).status_code == 302
+    assert len(key_use_recent(config=config)) == 1
 
 
 def test_saml_capture_is_redacted_and_replays(
