@@ -330,9 +330,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # An unacknowledged task (its worker died) is delivered again after this
-# many seconds; it must exceed the longest task's run time.
+# many seconds; it must exceed the longest task's run time. Workers sweep for
+# such tasks every third of it (at most every minute), and every sweep scans:
+# kombu's default scans on every tenth 10-s tick only, so a task that became
+# due just after a worker's first sweep waited 100 s more.
+celery_visibility_timeout = int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    "visibility_timeout": celery_visibility_timeout,
+    "unacked_restore_interval": max(1, min(60, celery_visibility_timeout // 3)),
+    "unacked_restore_throttle": 1,
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
 }
