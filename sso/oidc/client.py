@@ -12,7 +12,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from django.conf import settings
 
-from sso.oidc.fetch import oidc_url_problem
+from sso.oidc.fetch import GuardedAdapter
 from sso.oidc.models import OidcSettings
 from sso.oidc.provider import Provider
 from sso.secret_store import secret_decrypt
@@ -32,6 +32,9 @@ def oidc_client(*, config: OidcSettings, provider: Provider, redirect_uri: str) 
         scope=config.scopes,
         code_challenge_method="S256",
     )
+    # The token request goes through the outbound guard, never requests' pool.
+    for prefix in ("https://", "http://"):
+        client.mount(prefix, GuardedAdapter())
     if private_key_jwt:
         client.register_client_auth_method(
             PrivateKeyJWT(provider.token_endpoint, headers={"kid": config.private_key_kid})
@@ -47,10 +50,6 @@ def oidc_code_exchange(
     A code the provider refuses (used before, expired, another client's,
     a PKCE verifier that does not match) is ``oidc_code_rejected``.
     """
-    if oidc_url_problem(provider.token_endpoint):
-        raise SignInRefused(
-            RefusalReason.OIDC_PROVIDER_UNAVAILABLE, detail={"problem": "token endpoint"}
-        )
     try:
         token = client.fetch_token(
             provider.token_endpoint,

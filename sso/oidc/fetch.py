@@ -1,10 +1,10 @@
 """Outbound HTTP of the OpenID Connect adapter, in one place.
 
 Discovery and JWKS documents go through ``oidc_fetch_json``, on the
-project's outbound guard (``sso_site.outbound``). The token endpoint is a
-POST, which the guard does not offer: authlib makes it with ``requests``,
-after ``oidc_url_problem`` checked its scheme and addresses (no redirects,
-a timeout), which leaves a DNS-rebinding window there only.
+project's outbound guard (``sso_site.outbound``). The token endpoint's POST,
+which authlib makes with ``requests``, goes through the same guard too: the
+client's session sends on ``GuardedAdapter`` (DNS pinned, every address
+checked, no redirects, size and time capped), never on requests' own pool.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ import socket
 from typing import Any
 from urllib.parse import urlsplit
 
+import requests
 from django.conf import settings
+from requests.adapters import BaseAdapter
+from requests.structures import CaseInsensitiveDict
 
-from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, outbound_get
+from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, outbound_get, outbound_request
 
 MAX_BYTES = 256 * 1024
 
@@ -71,3 +74,45 @@ def oidc_fetch_json(url: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise FetchError("not a JSON object")
     return document
+
+
+class GuardedAdapter(BaseAdapter):
+    """A ``requests`` transport that sends through the outbound guard.
+
+    Mounted on authlib's session for the token request: a refused or failed
+    fetch raises ``requests.ConnectionError`` (the guard's reason as its
+    message), which the caller maps to ``oidc_provider_unavailable``.
+    """
+
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, **kwargs: Any
+    ) -> requests.Response:
+        body = request.body or b""
+        if not isinstance(body, str | bytes):  # a stream: authlib sends a form
+            raise requests.ConnectionError("a streamed body is not sent", request=request)
+        try:
+            fetched = outbound_request(
+                request.method or "POST",
+                request.url or "",
+                body=body.encode() if isinstance(body, str) else body,
+                max_bytes=MAX_BYTES,
+                timeout=settings.SSO_OIDC_TIMEOUT_SECONDS,
+                schemes=_schemes(),
+                allow_networks=ANY_NETWORK if settings.SSO_OIDC_ALLOW_PRIVATE else (),
+                headers={k: v for k, v in request.headers.items() if isinstance(v, str)},
+            )
+        except OutboundRefusedError as exc:
+            raise requests.ConnectionError(str(exc), request=request) from exc
+        response = requests.Response()
+        response.status_code = fetched.status
+        response._content = fetched.body
+        response.headers = CaseInsensitiveDict({"Content-Type": fetched.content_type})
+        if fetched.location:
+            response.headers["Location"] = fetched.location
+        response.url = fetched.url
+        response.request = request
+        response.encoding = "utf-8"
+        return response
+
+    def close(self) -> None:
+        """Nothing to close: the guard opens a connection per request."""

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 
 from sso.oidc.models import OidcSettings
+from sso_site import outbound
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Audience, LoginEvent, Protocol, Site
@@ -316,3 +317,44 @@ def test_oidc_callback_without_code_is_refused(
     params = {k: v for k, v in flow.params.items() if k != "code"}
     response = client.get(f"/sso/{site.site_id}/agent/oidc/callback/", params)
     assert_refused(client, response, RefusalReason.OIDC_MALFORMED, status=400)
+
+
+def test_oidc_token_request_goes_through_the_outbound_guard(
+    client: Client,
+    site: Site,
+    oidc_settings: OidcSettings,
+    oidc_flow: FlowRunner,
+    provider: OpenIDProvider,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The POST to the token endpoint is DNS-pinned and address-checked like
+    every other fetch: it is sent by the guard, not by requests' own pool.
+    """
+    sent: list[tuple[str, str]] = []
+    real_get_once = outbound._get_once
+
+    def recording(url: str, **kwargs: Any) -> Any:
+        sent.append((kwargs.get("method", "GET"), url))
+        return real_get_once(url, **kwargs)
+
+    monkeypatch.setattr(outbound, "_get_once", recording)
+    flow = oidc_flow(site)
+    response = client.get(flow.callback)
+
+    assert response.status_code == 302, response.content[:300]
+    assert session_key_for(Audience.AGENT) in client.session
+    assert ("POST", provider.discovery()["token_endpoint"]) in sent
+
+
+def test_oidc_token_endpoint_on_a_private_address_is_refused_at_the_post(
+    client: Client,
+    site: Site,
+    oidc_settings: OidcSettings,
+    oidc_flow: FlowRunner,
+    settings: Any,
+) -> None:
+    flow = oidc_flow(site)
+    # The provider moved to an internal address after sign-in started.
+    settings.SSO_OIDC_ALLOW_PRIVATE = False
+    response = client.get(flow.callback)
+    assert_refused(client, response, RefusalReason.OIDC_PROVIDER_UNAVAILABLE)
