@@ -179,12 +179,29 @@ def key_rotations_finish(*, now: datetime | None = None) -> int:
     return count
 
 
+def captures_purge_expired(*, now: datetime) -> int:
+    """Remove the redacted request copy from refusals whose capture expired
+    (``SSO_CAPTURE_TTL``); the refusal's row and reason stay. Return how many.
+    """
+    deadline = int(now.timestamp())
+    expired = LoginEvent.objects.filter(detail__capture__expires__lt=deadline).only("pk", "detail")
+    purged = 0
+    while batch := list(expired[:500]):
+        for event in batch:
+            event.detail.pop("capture", None)
+        LoginEvent.objects.bulk_update(batch, ["detail"])
+        purged += len(batch)
+    return purged
+
+
 def retention_purge(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete expired replay rows and sessions, and each site's audit events
-    and webhook deliveries older than its retention period.
+    """Delete expired replay rows and sessions, expired troubleshooting
+    captures, and each site's audit events and webhook deliveries older than
+    its retention period.
     """
     now = now or timezone.now()
     counts = {"replay": token_purge_expired(now=now)}
+    counts["captures"] = captures_purge_expired(now=now)
     counts["sessions"], _ = Session.objects.filter(expire_date__lt=now).delete()
     default_days = int(getattr(django_settings, "SSO_RETENTION_DAYS", 90))
     days_of = dict(SiteRetention.objects.values_list("site_id", "days"))

@@ -116,7 +116,35 @@ def test_retention_removes_expired_and_old_rows_only(site: Site, other_site: Sit
 
     counts = retention_purge.apply().get()
 
-    assert counts == {"replay": 1, "sessions": 1, "audit": 1, "deliveries": 1}
+    assert counts == {"replay": 1, "sessions": 1, "captures": 0, "audit": 1, "deliveries": 1}
     assert set(LoginEvent.objects.values_list("pk", flat=True)) == {old_b.pk, recent.pk}  # 90 days
     assert list(UsedToken.objects.values_list("value", flat=True)) == ["kept"]
     assert list(WebhookEvent.objects.all()) == [pending]  # a pending delivery is never lost
+
+
+def test_retention_strips_expired_troubleshooting_captures_and_keeps_the_refusal(
+    site: Site,
+) -> None:
+    now = int(timezone.now().timestamp())
+    capture = {"kind": "jwt", "text": "{}", "truncated": False}
+    expired = LoginEventFactory.create(
+        site=site,
+        outcome=LoginEvent.Outcome.REFUSED,
+        reason="jwt_expired",
+        detail={"check": "exp", "capture": {**capture, "expires": now - 1}},
+    )
+    live = LoginEventFactory.create(
+        site=site,
+        outcome=LoginEvent.Outcome.REFUSED,
+        reason="jwt_expired",
+        detail={"capture": {**capture, "expires": now + 3600}},
+    )
+
+    counts = retention_purge.apply().get()
+
+    assert counts["captures"] == 1
+    expired.refresh_from_db()
+    live.refresh_from_db()
+    assert expired.detail == {"check": "exp"}
+    assert expired.reason == "jwt_expired"
+    assert live.detail["capture"]["expires"] == now + 3600
