@@ -28,7 +28,7 @@ def main() -> None:
     from chats.services import chat_start
     from chats.tokens import ChatCredential, chat_token_issue
     from sso.jwt.models import JwtSettings
-    from sso.secret_store import secret_encrypt, secret_fingerprint
+    from sso_site.secret_store import secret_encrypt, secret_fingerprint
     from sso_site.signin.identity import VerifiedIdentity
     from sso_site.signin.session import sign_in
     from tenants.models import Agent, Audience, Protocol, Site

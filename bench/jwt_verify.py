@@ -52,7 +52,7 @@ def _configure(alg: str, number: int, secret: str, private: Any) -> Any:
     from cryptography.hazmat.primitives import serialization
 
     from sso.jwt.models import JwtSettings
-    from sso.secret_store import secret_encrypt
+    from sso_site.secret_store import secret_encrypt
     from tenants.models import Agent, Site
 
     site, _ = Site.objects.get_or_create(site_id=90100 + number, defaults={"name": alg})

@@ -48,7 +48,7 @@ def fixtures() -> dict[str, Request]:
     from chats.services import chat_start
     from chats.tokens import ChatCredential, chat_token_issue
     from sso.jwt.models import JwtSettings
-    from sso.secret_store import secret_encrypt, secret_fingerprint
+    from sso_site.secret_store import secret_encrypt, secret_fingerprint
     from tenants.models import Agent, Audience, Site
 
     site, _ = Site.objects.get_or_create(site_id=90011, defaults={"name": "Bench load"})

@@ -33,7 +33,7 @@ from campaigns.models import Campaign
 from chats.models import RoutingRule
 from devidp.jwt_login import key_dir, post_token
 from sso.jwt.models import Algorithm, JwtSettings
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, Audience, Protocol, Site
 
 SITE_ID = 10001

@@ -13,7 +13,7 @@ from devidp.oidc_provider import CLIENT_ID, CLIENT_SECRET
 from sso.oidc.models import OidcSettings
 from sso.password.models import AgentCredential
 from sso.password.services import credential_set
-from sso.secret_store import secret_encrypt
+from sso_site.secret_store import secret_encrypt
 from tenants.models import Agent, Audience, Site
 
 DEMO_SITE_ID = 10004

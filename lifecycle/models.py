@@ -137,7 +137,7 @@ class SpCertificateRenewal(SiteOwned):
         "switch to the next certificate at",
         help_text="Give the IdP time to read the new metadata first (days, not minutes).",
     )
-    # Fernet ciphertext (sso.secret_store), as the current SP key.
+    # Fernet ciphertext (sso_site.secret_store), as the current SP key.
     next_private_key_encrypted = models.TextField(editable=False)
     next_certificate = models.TextField("next SP certificate", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

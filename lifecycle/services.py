@@ -27,7 +27,7 @@ from sso.jwt.models import Algorithm, JwtSettings
 from sso.saml.metadata import idp_metadata_fetch, idp_metadata_parse
 from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_metadata_derive
-from sso.secret_store import secret_encrypt, secret_fingerprint, secret_generate
+from sso_site.secret_store import secret_encrypt, secret_fingerprint, secret_generate
 from tenants.models import LoginEvent, Site
 from tenants.services import token_purge_expired
 from webhooks.services import deliveries_purge

@@ -15,7 +15,7 @@ from django.utils import timezone
 from lifecycle.models import SpCertificateRenewal
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_decrypt, secret_encrypt
+from sso_site.secret_store import secret_decrypt, secret_encrypt
 from tenants.models import Site
 
 _certdir: Path | None = None

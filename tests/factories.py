@@ -29,7 +29,7 @@ from mapping.models import CustomVariable, FieldMapping, Target
 from sso.jwt.models import Algorithm, JwtSettings
 from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_save
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import (
     Agent,
     Audience,

@@ -1,57 +1,27 @@
-"""Endpoint secrets: generated here, stored encrypted, used to sign bodies.
-
-The encryption mirrors ``sso.secret_store`` (Fernet under a key derived
-from SECRET_KEY, fallbacks accepted) with its own HKDF label; that module
-sits in a higher layer than this one, so it cannot be imported here.
+"""Endpoint secrets: generated here, stored encrypted (``sso_site.secret_store``
+under its own key label), used to sign bodies.
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets as _secrets
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+from sso_site.secret_store import secret_decrypt, secret_encrypt, secret_fingerprint
 
-_INFO = b"webhooks.endpoint-secret.v1"
-
-
-def _fernet() -> MultiFernet:
-    keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet(
-        [
-            Fernet(
-                base64.urlsafe_b64encode(
-                    HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-                        key.encode()
-                    )
-                )
-            )
-            for key in keys
-        ]
-    )
+_LABEL = b"webhooks.endpoint-secret.v1"
 
 
 def secret_new() -> tuple[str, str, str]:
     """Return a new secret: (raw, ciphertext, fingerprint)."""
     raw = "whsec_" + _secrets.token_urlsafe(32)
-    return raw, _fernet().encrypt(raw.encode()).decode(), fingerprint(raw)
+    return raw, secret_encrypt(raw, label=_LABEL), secret_fingerprint(raw)
 
 
 def secret_open(stored: str) -> str | None:
     """Return the raw secret, or None when no current key decrypts it."""
-    try:
-        return _fernet().decrypt(stored.encode()).decode()
-    except InvalidToken:
-        return None
-
-
-def fingerprint(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+    return secret_decrypt(stored, label=_LABEL)
 
 
 def signature(secret: str, *, timestamp: str, body: bytes) -> str:

@@ -23,7 +23,7 @@ from sso.jwt.separation import KeyRow, served_key_errors
 from sso.saml.config import sp_urls
 from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_save
-from sso.secret_store import SECRET_BYTES, secret_encrypt, secret_fingerprint
+from sso_site.secret_store import SECRET_BYTES, secret_encrypt, secret_fingerprint
 from tenants.models import Site
 
 TEXT_MAX = 256 * 1024

@@ -36,8 +36,8 @@ from django.utils import timezone
 
 from sso.jwt.jwks_cache import store as _store
 from sso.jwt.models import Algorithm, JwtSettings, jwks_url_problem
-from sso.secret_store import secret_decrypt
 from sso_site.outbound import ANY_NETWORK, OutboundRefusedError, outbound_get
+from sso_site.secret_store import secret_decrypt
 
 logger = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from django.db import models
 from typing_extensions import override
 
 from sso.jwt.separation import shared_key_errors
-from sso.secret_store import SECRET_BYTES, secret_decrypt
+from sso_site.secret_store import SECRET_BYTES, secret_decrypt
 from tenants.models import Agent, Audience, Site, SiteOwned
 
 RSA_MIN_BITS = 2048
@@ -49,7 +49,7 @@ class JwtSettings(SiteOwned):
         help_text="Where agents go after signing out here (optional).",
     )
     algorithm = models.CharField(max_length=5, choices=Algorithm.choices, default=Algorithm.RS256)
-    # Fernet ciphertext; see sso.secret_store. Never shown in a form.
+    # Fernet ciphertext; see sso_site.secret_store. Never shown in a form.
     secret_encrypted = models.TextField(blank=True, editable=False)
     secret_fingerprint = models.CharField(max_length=12, blank=True, editable=False)
     secret_created_at = models.DateTimeField(null=True, blank=True, editable=False)

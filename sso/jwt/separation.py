@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
 )
 from django.core.exceptions import NON_FIELD_ERRORS
 
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from sso.jwt.models import JwtSettings
-from sso.secret_store import secret_encrypt, secret_fingerprint, secret_generate
+from sso_site.secret_store import secret_encrypt, secret_fingerprint, secret_generate
 
 
 def jwt_secret_rotate(*, config: JwtSettings) -> str:

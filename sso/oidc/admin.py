@@ -15,7 +15,7 @@ from typing_extensions import override
 from sso.oidc.fetch import oidc_url_problem
 from sso.oidc.keys import private_key_generate
 from sso.oidc.models import OidcSettings
-from sso.secret_store import secret_decrypt, secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_decrypt, secret_encrypt, secret_fingerprint
 from tenants.admin import SiteScopedAdmin
 
 

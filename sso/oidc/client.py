@@ -15,7 +15,7 @@ from django.conf import settings
 from sso.oidc.fetch import GuardedAdapter
 from sso.oidc.models import OidcSettings
 from sso.oidc.provider import Provider
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from joserfc.jwk import RSAKey
 
 from sso.oidc.models import OidcSettings
-from sso.secret_store import secret_decrypt, secret_encrypt
+from sso_site.secret_store import secret_decrypt, secret_encrypt
 
 
 def private_key_generate(config: OidcSettings) -> None:

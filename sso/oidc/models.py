@@ -35,7 +35,7 @@ class OidcSettings(SiteOwned):
         choices=ClientAuth.choices,
         default=ClientAuth.SECRET_BASIC,
     )
-    # Fernet ciphertexts (sso.secret_store): the client secret, or the PEM
+    # Fernet ciphertexts (sso_site.secret_store): the client secret, or the PEM
     # private key of private_key_jwt. Never rendered again once saved.
     client_secret_encrypted = models.TextField(editable=False, blank=True)
     private_key_encrypted = models.TextField(editable=False, blank=True)

@@ -22,7 +22,7 @@ class AgentCredential(SiteOwned):
     agent = models.OneToOneField(Agent, on_delete=models.CASCADE, related_name="credential")
     # Django's hashers (PBKDF2 by default); never the raw password.
     password_hash = models.CharField(max_length=200, editable=False)
-    # Fernet ciphertext of the base32 TOTP secret; see sso.secret_store.
+    # Fernet ciphertext of the base32 TOTP secret; see sso_site.secret_store.
     totp_secret_encrypted = models.TextField(editable=False)
     break_glass = models.BooleanField(
         "designated for break-glass",

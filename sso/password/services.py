@@ -1,7 +1,7 @@
 """Password + TOTP sign-in: credentials, the checks, and the lockout.
 
 Passwords are hashed with Django's hashers; TOTP secrets are stored
-encrypted (``sso.secret_store``), since checking a code needs the secret.
+encrypted (``sso_site.secret_store``), since checking a code needs the secret.
 Failures count per site and account in the shared cache; past
 ``SSO_PASSWORD_MAX_FAILURES`` the account is locked for
 ``SSO_PASSWORD_LOCKOUT_SECONDS``, whatever the address the attempts come from.
@@ -23,7 +23,7 @@ from django.utils import timezone
 from access.models import SsoMode
 from access.selectors import access_policy_get
 from sso.password.models import AgentCredential, BreakGlassUse
-from sso.secret_store import secret_decrypt, secret_encrypt
+from sso_site.secret_store import secret_decrypt, secret_encrypt
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.identity_keys import email_key_or_none

@@ -29,7 +29,7 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.crypto import security_context_build
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 from tenants.models import Audience, Site
 
 # Small leeway for clocks that are not quite in step, in seconds.

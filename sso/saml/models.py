@@ -85,7 +85,7 @@ class SamlSettings(SiteOwned):
     )
     # Derived on save: what the SP configuration actually reads.
     idp_metadata_xml = models.TextField(editable=False, blank=True)
-    # Fernet ciphertext of the SP's private key PEM; see sso.secret_store.
+    # Fernet ciphertext of the SP's private key PEM; see sso_site.secret_store.
     sp_private_key_encrypted = models.TextField(editable=False, blank=True)
     sp_certificate = models.TextField("SP certificate", editable=False, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -23,7 +23,7 @@ from sso.saml.metadata import (
     sp_key_pair_generate,
 )
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_encrypt, secret_rotate
+from sso_site.secret_store import secret_encrypt, secret_rotate
 
 
 def saml_settings_save(settings: SamlSettings) -> SamlSettings:

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from campaigns.models import Visitor
 from sso.jwt.models import JwtSettings
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 from tenants.models import Agent, LoginEvent, Site
 from tests.api.test_settings import SECRET, jwt_body, saml_body
 from tests.factories import CampaignFactory

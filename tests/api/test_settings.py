@@ -19,7 +19,7 @@ from api.models import ApiChange
 from sso.jwt.models import JwtSettings
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 from tenants.models import Site
 from tests.api.conftest import last_change
 

@@ -13,7 +13,7 @@ import pytest
 
 from devidp import demo_oidc
 from sso.oidc.models import OidcSettings
-from sso.secret_store import secret_encrypt
+from sso_site.secret_store import secret_encrypt
 from tenants.models import LoginEvent, Protocol
 from tests.factories import AgentFactory, SiteFactory
 from tests.sso.oidc.conftest import CLIENT_ID, CLIENT_SECRET, redirect_uri

@@ -19,7 +19,7 @@ from devidp import demo_saml
 from devidp.idp import MFA_CONTEXT
 from sso.jwt.models import JwtSettings
 from sso.saml.config import sp_config_cache_clear
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Agent, LoginEvent, Site
 from tenants.services import operator_grant
 

@@ -20,7 +20,7 @@ from chats.models import RoutingRule
 from chats.tokens import ChatCredential, chat_token_issue
 from mapping.models import CustomVariable, FieldMapping, Target
 from sso.jwt.models import JwtSettings
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Audience, Site
 from tests.factories import CampaignFactory
 

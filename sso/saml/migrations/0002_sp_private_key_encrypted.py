@@ -1,4 +1,4 @@
-"""Store the SP private keys encrypted (see sso.secret_store)."""
+"""Store the SP private keys encrypted (see sso_site.secret_store)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import migrations, models
 
-from sso.secret_store import secret_decrypt, secret_encrypt
+from sso_site.secret_store import secret_decrypt, secret_encrypt
 
 PEM_MARK = "PRIVATE KEY"
 

@@ -25,7 +25,7 @@ from django.test import Client
 
 from sso.jwt.keys import jwks_forget
 from sso.jwt.models import JwtSettings
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, Site
 from tests.factories import AgentFactory

@@ -14,7 +14,7 @@ from django.test import Client
 
 from sso.jwt.models import JwtSettings
 from sso.jwt.separation import jwks_url_normalised
-from sso.secret_store import secret_encrypt, secret_fingerprint
+from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Site
 from tests.sso.jwt.conftest import JwksServer, Keyring, jwk, public_pem
 

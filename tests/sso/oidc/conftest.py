@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from sso.oidc.models import OidcSettings
-from sso.secret_store import secret_encrypt
+from sso_site.secret_store import secret_encrypt
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tests.factories import AgentFactory

@@ -13,8 +13,8 @@ from access.models import AccessPolicy, SsoMode
 from sso.jwt.models import JwtSettings
 from sso.oidc.keys import private_key_generate, public_jwks
 from sso.oidc.models import OidcSettings
-from sso.secret_store import secret_decrypt
 from sso.starters import METHODS
+from sso_site.secret_store import secret_decrypt
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, Protocol, Site

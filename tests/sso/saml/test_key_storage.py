@@ -22,7 +22,7 @@ from sso.saml.config import saml_settings_get, sp_config_cache_clear, sp_config_
 from sso.saml.metadata import sp_key_pair_generate
 from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_save
-from sso.secret_store import secret_decrypt
+from sso_site.secret_store import secret_decrypt
 from sso_site.signin.keys import session_key_for
 from tenants.models import Audience, Site
 from tests.sso.saml.conftest import ResponseFactory, acs_post, saml_settings_create

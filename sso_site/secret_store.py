@@ -1,5 +1,5 @@
-"""Encryption at rest of the sites' secrets: JWT HMAC shared secrets and
-SAML SP private keys.
+"""Encryption at rest of the sites' secrets: JWT HMAC shared secrets, SAML
+SP private keys, OIDC client secrets and webhook endpoint secrets.
 
 HS256 verification needs the raw secret, and the SP must sign and decrypt
 with its private key, so neither can be stored as a hash as passwords are.
@@ -11,8 +11,10 @@ the way it does for Django's signed cookies (save each row again to re-encrypt
 under the new key). The raw value is shown once, when generated, and is never
 rendered again: admin pages show only a fingerprint.
 
-One key serves every purpose here; its HKDF label names JWT for historical
-reasons and stays as it is so that ciphertexts already stored still decrypt.
+Each purpose may derive its own key (``label``, the HKDF info); the default
+label names JWT for historical reasons and stays as it is so that
+ciphertexts already stored still decrypt. It sits in the lowest layer
+(it imports nothing of ours), so any app may use it.
 """
 
 from __future__ import annotations
@@ -27,19 +29,19 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 
 SECRET_BYTES = 32
-_INFO = b"sso.jwt.shared-secret.v1"
+DEFAULT_LABEL = b"sso.jwt.shared-secret.v1"
 
 
-def _fernet_for(secret_key: str) -> Fernet:
-    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+def _fernet_for(secret_key: str, label: bytes) -> Fernet:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(
         secret_key.encode()
     )
     return Fernet(base64.urlsafe_b64encode(derived))
 
 
-def _fernet() -> MultiFernet:
+def _fernet(label: bytes) -> MultiFernet:
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([_fernet_for(key) for key in keys])
+    return MultiFernet([_fernet_for(key, label) for key in keys])
 
 
 def secret_generate() -> str:
@@ -47,25 +49,25 @@ def secret_generate() -> str:
     return secrets.token_urlsafe(SECRET_BYTES)
 
 
-def secret_encrypt(raw: str) -> str:
+def secret_encrypt(raw: str, *, label: bytes = DEFAULT_LABEL) -> str:
     """Return ``raw`` encrypted for storage."""
-    return _fernet().encrypt(raw.encode()).decode()
+    return _fernet(label).encrypt(raw.encode()).decode()
 
 
-def secret_decrypt(stored: str) -> str | None:
+def secret_decrypt(stored: str, *, label: bytes = DEFAULT_LABEL) -> str | None:
     """Return the raw secret, or None if no current key decrypts it."""
     try:
-        return _fernet().decrypt(stored.encode()).decode()
+        return _fernet(label).decrypt(stored.encode()).decode()
     except InvalidToken:
         return None
 
 
-def secret_rotate(stored: str) -> str | None:
+def secret_rotate(stored: str, *, label: bytes = DEFAULT_LABEL) -> str | None:
     """Return ``stored`` encrypted again under the current ``SECRET_KEY``,
     or None if no current key decrypts it.
     """
     try:
-        return _fernet().rotate(stored.encode()).decode()
+        return _fernet(label).rotate(stored.encode()).decode()
     except InvalidToken:
         return None
 
