@@ -1,20 +1,34 @@
-"""Shared fixtures: tenant data and signed-in clients on the real database."""
+"""Shared fixtures: tenant data, signed-in clients and a Celery worker on the
+real database and broker. Fixtures of one area that more than one test folder
+uses live in ``tests/fixtures/<area>.py``, loaded here for the whole suite; a
+folder's own ``conftest.py`` holds only what that folder uses, and no module
+imports another folder's ``conftest.py`` (a contract in pyproject.toml).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import import_module
 
 import pytest
+from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 from django.test import Client, RequestFactory
 
+from sso_site.celery import app
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.session import sign_in
 from tenants.models import Agent, Audience, Protocol, Site
 from tests.factories import AgentFactory, SiteFactory
+
+pytest_plugins = [
+    "tests.fixtures.chats",
+    "tests.fixtures.jwt",
+    "tests.fixtures.oidc",
+    "tests.fixtures.saml",
+]
 
 
 @pytest.fixture
@@ -71,3 +85,10 @@ def signed_in_client(client: Client) -> Callable[[Agent], Client]:
         return client
 
     return sign
+
+
+@pytest.fixture
+def celery_worker(transactional_db: None) -> Iterator[None]:
+    """A real Celery worker on the test broker (Redis), in this process."""
+    with start_worker(app, perform_ping_check=False, loglevel="WARNING"):
+        yield

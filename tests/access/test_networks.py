@@ -18,7 +18,7 @@ from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
 from tenants.services import client_ip
-from tests.sso.oidc.conftest import Flow, assert_refused
+from tests.fixtures.oidc import Flow, assert_refused
 
 pytestmark = pytest.mark.django_db
 

@@ -38,8 +38,8 @@ from campaigns.models import Campaign
 from chats.models import RoutingRule
 from mapping.models import CustomVariable, FieldMapping, Target
 from tenants.models import Agent, Audience, Site
-from tests.chats.conftest import jwt_settings_create
 from tests.factories import AgentFactory, CampaignFactory, SiteFactory
+from tests.fixtures.chats import jwt_settings_create
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -16,7 +16,7 @@ from sso.oidc.models import OidcSettings
 from sso_site.secret_store import secret_encrypt
 from tenants.models import LoginEvent, Protocol
 from tests.factories import AgentFactory, SiteFactory
-from tests.sso.oidc.conftest import CLIENT_ID, CLIENT_SECRET, redirect_uri
+from tests.fixtures.oidc import CLIENT_ID, CLIENT_SECRET, redirect_uri
 from tests.sso.oidc.provider import OpenIDProvider, provider_serve
 
 pytestmark = pytest.mark.browser

@@ -10,8 +10,8 @@ from chats.models import Chat, RoutingRule
 from chats.services import chat_start
 from tenants.models import Site
 from tenants.services import operator_grant
-from tests.chats.conftest import Campaigns
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django.test import Client
 from chats.models import Message
 from chats.services import chat_close, message_post
 from tenants.models import Agent, Site
-from tests.chats.conftest import Campaigns, WindowClient
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns, WindowClient
 
 Capture = Callable[..., Any]
 

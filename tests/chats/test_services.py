@@ -23,8 +23,8 @@ from chats.tokens import ChatCredential, ChatTokenError, chat_token_issue, chat_
 from mapping.models import CustomVariable
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
-from tests.chats.conftest import Campaigns
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns
 
 
 def visitor_of(site: Site, external_id: str = "cust-1", **custom: object) -> Visitor:

@@ -13,8 +13,8 @@ from campaigns.models import Visitor
 from chats.models import Chat, Message
 from chats.services import visitor_handoff_mint
 from tenants.models import Site
-from tests.chats.conftest import Campaigns, WindowClient, window_token
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns, WindowClient, window_token
 
 
 def config_of(content: bytes) -> dict[str, object]:

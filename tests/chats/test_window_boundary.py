@@ -19,7 +19,7 @@ from chats.services import chat_start, survey_clean
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import LoginEvent, Site
-from tests.chats.conftest import Campaigns, WindowClient, make_jwt
+from tests.fixtures.chats import Campaigns, WindowClient, make_jwt
 
 DIGITS = ["\u0661", "\u00b2", "\U0001d7cf", "\uff11", "1\u0662"]
 

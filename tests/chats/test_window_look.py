@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from tests.chats.conftest import Campaigns
+from tests.fixtures.chats import Campaigns
 
 
 def test_the_campaign_colour_and_logo_show_with_readable_text(

@@ -20,7 +20,7 @@ from devidp.jwt_login import DEMO_SITE_ID
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent
-from tests.sso.jwt.conftest import reason_on_page, session_binding
+from tests.fixtures.jwt import reason_on_page, session_binding
 
 BASE_URL = "http://127.0.0.1:8000"
 

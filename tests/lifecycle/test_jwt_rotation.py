@@ -15,7 +15,7 @@ from sso.jwt.keys import key_use_recent
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
-from tests.sso.jwt.conftest import (
+from tests.fixtures.jwt import (
     JwksServer,
     JwtFactory,
     Keyring,

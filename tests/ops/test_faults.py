@@ -16,8 +16,8 @@ import requests
 
 from campaigns.models import Campaign
 from tenants.models import Audience, Site
-from tests.chats.conftest import VISITOR_SECRET, jwt_settings_create, make_jwt
 from tests.factories import CampaignFactory, SiteFactory
+from tests.fixtures.chats import VISITOR_SECRET, jwt_settings_create, make_jwt
 from tests.ops.servers import (
     PausableProxy,
     database_url,

@@ -18,8 +18,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import LoginEvent, Site
-from tests.chats.conftest import window_token
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import window_token
 
 LIMITED = RefusalReason.RATE_LIMITED
 

@@ -19,13 +19,7 @@ from django.test import Client
 from mapping.models import FieldMapping
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site, UsedToken
-from tests.sso.jwt import conftest as jwt_fixtures
-from tests.sso.jwt.conftest import JwtFactory, callback_url, reason_on_page, session_binding
-
-jwt_configure = jwt_fixtures.jwt_configure
-jwt_factory = jwt_fixtures.jwt_factory
-jwt_agent = jwt_fixtures.jwt_agent
-keyring = jwt_fixtures.keyring
+from tests.fixtures.jwt import JwtFactory, callback_url, reason_on_page, session_binding
 
 DIGITS = ["\u0661\u0660\u0660\u0660\u0661", "1000\u00b2", "\uff11\uff10\uff10\uff10\uff11"]
 TRY_URL = "/admin/mapping/fieldmapping/try/"

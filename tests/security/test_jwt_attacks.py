@@ -28,8 +28,7 @@ from django.test import Client
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
 from tests.factories import AgentFactory, SiteFactory
-from tests.sso.jwt import conftest as jwt_fixtures
-from tests.sso.jwt.conftest import (
+from tests.fixtures.jwt import (
     JwtFactory,
     Keyring,
     callback_url,
@@ -37,13 +36,6 @@ from tests.sso.jwt.conftest import (
     reason_on_page,
     session_binding,
 )
-
-# The JWT fixtures live in tests/sso/jwt/conftest.py; borrowed here rather
-# than through a tests/security conftest, which the SAML tests own.
-jwt_agent = jwt_fixtures.jwt_agent
-jwt_configure = jwt_fixtures.jwt_configure
-jwt_factory = jwt_fixtures.jwt_factory
-keyring = jwt_fixtures.keyring
 
 
 @dataclass

@@ -16,22 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tenants.models import Agent, Site
-from tests.security.test_jwt_attacks import hand_made
-from tests.sso.jwt import conftest as jwt_fixtures
-from tests.sso.jwt.conftest import (
+from tests.fixtures.jwt import (
     JwtFactory,
     Keyring,
     callback_url,
     reason_on_page,
     session_binding,
 )
-
-# The JWT fixtures live in tests/sso/jwt/conftest.py; borrowed here rather
-# than through a tests/security conftest, which the SAML tests own.
-jwt_agent = jwt_fixtures.jwt_agent
-jwt_configure = jwt_fixtures.jwt_configure
-jwt_factory = jwt_fixtures.jwt_factory
-keyring = jwt_fixtures.keyring
+from tests.security.test_jwt_attacks import hand_made
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

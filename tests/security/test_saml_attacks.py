@@ -29,9 +29,7 @@ from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
-from tests.security import saml_edits as edits
-from tests.security.saml_edits import Edit
-from tests.sso.saml.conftest import (
+from tests.fixtures.saml import (
     SAML_NS,
     ResponseFactory,
     acs_post,
@@ -42,6 +40,8 @@ from tests.sso.saml.conftest import (
     sp_urls_for,
     visitor_sign_in_start,
 )
+from tests.security import saml_edits as edits
+from tests.security.saml_edits import Edit
 
 SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
 

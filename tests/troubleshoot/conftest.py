@@ -1,5 +1,5 @@
-"""Fixtures of the SAML and JWT suites, an operator of site A and an admin
-request factory for dry runs.
+"""An operator of site A and an admin request factory for dry runs (the SAML
+and JWT fixtures come from tests/fixtures, loaded by tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -10,18 +10,6 @@ from django.test import Client, RequestFactory
 
 from tenants.models import Site
 from tenants.services import operator_grant
-from tests.security.test_saml_attacks import strict_sp  # noqa: F401 - fixture
-from tests.sso.jwt.conftest import jwt_agent, jwt_configure, jwt_factory, keyring  # noqa: F401
-from tests.sso.saml.conftest import (  # noqa: F401 - fixtures shared with the SAML tests
-    _fresh_sp_cache,
-    idp_a,
-    idp_b,
-    idp_key_dir,
-    rogue_idp,
-    saml_other_site,
-    saml_response_factory,
-    saml_site,
-)
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from saml2 import BINDING_HTTP_REDIRECT
 
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.jwt.conftest import callback_url
-from tests.sso.saml.conftest import ResponseFactory, acs_post
+from tests.fixtures.jwt import callback_url
+from tests.fixtures.saml import ResponseFactory, acs_post
 
 
 def test_saml_round_trip_ends_on_the_result_page(

@@ -18,8 +18,8 @@ from sso.jwt.models import JwtSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
-from tests.sso.jwt.conftest import callback_url
-from tests.sso.saml.conftest import ResponseFactory, acs_post
+from tests.fixtures.jwt import callback_url
+from tests.fixtures.saml import ResponseFactory, acs_post
 from troubleshoot.dryrun import jwt_dry_run, saml_dry_run
 
 

@@ -14,10 +14,10 @@ from django.test import Client
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
+from tests.fixtures.jwt import callback_url
+from tests.fixtures.saml import ResponseFactory, acs_post
 from tests.security import test_jwt_attacks as jwt_attacks
 from tests.security import test_saml_attacks as saml_attacks
-from tests.sso.jwt.conftest import callback_url
-from tests.sso.saml.conftest import ResponseFactory, acs_post
 from troubleshoot.dryrun import Report, jwt_dry_run, saml_dry_run
 
 R = RefusalReason
@@ -43,6 +43,8 @@ def _assert_same(report: Report, event: LoginEvent, reason: RefusalReason) -> No
     assert report.steps[-1].name == report.failed_check
     assert not report.steps[-1].ok
 
+
+strict_sp = saml_attacks.strict_sp  # the SP fixture the table's rows are made for
 
 # A 3 MB body is refused by the HTTP layer (check "body_size") before any
 # check runs; the console has its own input limit.

@@ -9,7 +9,7 @@ from typing import Any
 from django.test import Client
 
 from tenants.models import Agent, Audience, Site
-from tests.sso.saml.conftest import ResponseFactory
+from tests.fixtures.saml import ResponseFactory
 from troubleshoot.dryrun import jwt_dry_run, saml_dry_run
 
 RUNS = 20

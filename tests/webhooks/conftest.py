@@ -3,9 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 
-from sso_site.celery import app
 from tests.webhooks.receiver import Receiver
 
 
@@ -23,9 +21,3 @@ def fast_retries(settings):
     settings.SSO_WEBHOOK_MAX_ATTEMPTS = 4
     settings.SSO_WEBHOOK_TIMEOUT_SECONDS = 5.0
     return settings
-
-
-@pytest.fixture
-def celery_worker(transactional_db: None) -> Iterator[None]:
-    with start_worker(app, perform_ping_check=False, loglevel="WARNING"):
-        yield

@@ -15,7 +15,7 @@ from django.test import Client
 from sso.jwt.models import JwtSettings
 from tenants.models import Agent, Site
 from tenants.services import OPERATOR_GROUP, operator_grant
-from tests.sso.jwt.conftest import callback_url, session_binding
+from tests.fixtures.jwt import callback_url, session_binding
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
-from tests.sso.jwt.conftest import (
+from tests.fixtures.jwt import (
     JwtFactory,
     Keyring,
     callback_url,

@@ -15,7 +15,7 @@ from sso.jwt.keys import _cache_key, jwks_problem
 from sso.jwt.models import JwtSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
-from tests.sso.jwt.conftest import (
+from tests.fixtures.jwt import (
     JwksServer,
     JwtFactory,
     Keyring,

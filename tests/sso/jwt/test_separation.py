@@ -16,7 +16,7 @@ from sso.jwt.models import JwtSettings
 from sso.jwt.separation import jwks_url_normalised
 from sso_site.secret_store import secret_encrypt, secret_fingerprint
 from tenants.models import Site
-from tests.sso.jwt.conftest import JwksServer, Keyring, jwk, public_pem
+from tests.fixtures.jwt import JwksServer, Keyring, jwk, public_pem
 
 JWKS = "https://login.shop.example/.well-known/jwks.json"
 

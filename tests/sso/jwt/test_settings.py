@@ -15,8 +15,8 @@ from sso.jwt.models import JwtSettings
 from sso.jwt.services import jwt_secret_rotate
 from sso_site.secret_store import secret_decrypt, secret_encrypt
 from tenants.models import Site
+from tests.fixtures.jwt import Keyring, private_pem, public_pem
 from tests.security.test_jwt_attacks import hand_made
-from tests.sso.jwt.conftest import Keyring, private_pem, public_pem
 
 NOT_PEM = "-----BEGIN PUBLIC KEY-----\nnope\n-----END PUBLIC KEY-----"
 

@@ -16,7 +16,7 @@ from sso_site import outbound
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Audience, LoginEvent, Protocol, Site
-from tests.sso.oidc.conftest import Flow, assert_refused
+from tests.fixtures.oidc import Flow, assert_refused
 from tests.sso.oidc.provider import OpenIDProvider
 
 pytestmark = pytest.mark.django_db(transaction=False)

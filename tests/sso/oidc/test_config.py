@@ -18,7 +18,7 @@ from sso_site.secret_store import secret_decrypt
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, Protocol, Site
-from tests.sso.oidc.conftest import CLIENT_ID, Flow, assert_refused, redirect_uri
+from tests.fixtures.oidc import CLIENT_ID, Flow, assert_refused, redirect_uri
 from tests.sso.oidc.provider import OpenIDProvider
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, LoginEvent, Site, UsedToken
-from tests.sso.saml.conftest import ResponseFactory, acs_post
+from tests.fixtures.saml import ResponseFactory, acs_post
 
 
 def test_acs_signs_in_active_agent(

@@ -21,7 +21,7 @@ from sso.saml.models import SamlSettings
 from sso.saml.services import saml_settings_save
 from tenants.models import Site
 from tenants.services import operator_grant
-from tests.sso.saml.conftest import saml_settings_create
+from tests.fixtures.saml import saml_settings_create
 
 ADD_URL = reverse("admin:sso_saml_samlsettings_add")
 

@@ -18,7 +18,7 @@ from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.saml.conftest import ResponseFactory, acs_post, saml_settings_create, sp_urls
+from tests.fixtures.saml import ResponseFactory, acs_post, saml_settings_create, sp_urls
 
 C = xmlsec.constants
 

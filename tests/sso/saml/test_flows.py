@@ -25,7 +25,7 @@ from sso.saml.services import saml_settings_save
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.saml.conftest import (
+from tests.fixtures.saml import (
     ResponseFactory,
     acs_post,
     saml_settings_create,

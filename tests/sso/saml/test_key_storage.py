@@ -25,7 +25,7 @@ from sso.saml.services import saml_settings_save
 from sso_site.secret_store import secret_decrypt
 from sso_site.signin.keys import session_key_for
 from tenants.models import Audience, Site
-from tests.sso.saml.conftest import ResponseFactory, acs_post, saml_settings_create
+from tests.fixtures.saml import ResponseFactory, acs_post, saml_settings_create
 
 migration = importlib.import_module("sso.saml.migrations.0002_sp_private_key_encrypted")
 

@@ -26,7 +26,7 @@ from sso.saml.config import sp_config_get
 from sso.saml.models import SamlSettings
 from sso.saml.starter import _authn_request
 from tenants.models import Site
-from tests.sso.saml.conftest import idp_server, saml_settings_create, sp_urls
+from tests.fixtures.saml import idp_server, saml_settings_create, sp_urls
 
 MD_NS = "urn:oasis:names:tc:SAML:2.0:metadata"
 

@@ -26,7 +26,7 @@ from sso.saml.signing import xml_verify
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.saml.conftest import (
+from tests.fixtures.saml import (
     SAML_NS,
     ResponseFactory,
     acs_post,

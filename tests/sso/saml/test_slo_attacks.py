@@ -27,7 +27,7 @@ from devidp.idp import DevIdp
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
-from tests.sso.saml.conftest import (
+from tests.fixtures.saml import (
     ResponseFactory,
     acs_post,
     idp_logout_request,

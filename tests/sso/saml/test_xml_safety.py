@@ -16,7 +16,7 @@ from sso.saml.crypto import xml_parse
 from sso.saml.models import SamlSettings
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
-from tests.sso.saml.conftest import (
+from tests.fixtures.saml import (
     ResponseFactory,
     acs_post,
     saml_settings_create,

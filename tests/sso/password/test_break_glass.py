@@ -17,7 +17,7 @@ from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site
 from tests.factories import AgentFactory
-from tests.sso.oidc.conftest import assert_refused
+from tests.fixtures.oidc import assert_refused
 from webhooks.models import EventKind, WebhookEvent
 from webhooks.services import endpoint_create
 

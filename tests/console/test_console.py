@@ -12,8 +12,8 @@ from chats.models import Chat, Message, SignInRequest
 from chats.services import chat_attach_visitor, chat_start
 from mapping.models import CustomVariable
 from tenants.models import Agent, Site
-from tests.chats.conftest import Campaigns, WindowClient
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns, WindowClient
 
 SignedInClient = Callable[[Agent], Client]
 

@@ -23,7 +23,8 @@ from sso.jwt.models import JwtSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Audience, LoginEvent, Site
-from tests.chats.conftest import (
+from tests.factories import CampaignFactory
+from tests.fixtures.chats import (
     AGENT_SECRET,
     OTHER_SITE_SECRET,
     Campaigns,
@@ -31,7 +32,6 @@ from tests.chats.conftest import (
     jwt_settings_create,
     make_jwt,
 )
-from tests.factories import CampaignFactory
 
 
 @dataclass

@@ -21,10 +21,8 @@ from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, Site
-from tests.chats.conftest import Campaigns, WindowClient
-from tests.sso.saml.conftest import _fresh_sp_cache, idp_a, idp_key_dir, saml_settings_create
-
-__all__ = ["_fresh_sp_cache", "idp_a", "idp_key_dir"]
+from tests.fixtures.chats import Campaigns, WindowClient
+from tests.fixtures.saml import saml_settings_create
 
 
 def urls(site: Site, audience: str) -> dict[str, str]:

@@ -18,12 +18,7 @@ from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, LoginEvent, Site
 from tenants.services import agent_create
 from tests.factories import AgentFactory
-from tests.sso.jwt import conftest as jwt_fixtures
-from tests.sso.jwt.conftest import JwtFactory, callback_url, reason_on_page, session_binding
-
-jwt_configure = jwt_fixtures.jwt_configure
-jwt_factory = jwt_fixtures.jwt_factory
-keyring = jwt_fixtures.keyring
+from tests.fixtures.jwt import JwtFactory, callback_url, reason_on_page, session_binding
 
 EMAIL = "alice@a.example"
 LOOKALIKES = [

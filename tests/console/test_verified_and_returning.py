@@ -22,8 +22,8 @@ from chats.services import (
 )
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
-from tests.chats.conftest import Campaigns
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns
 
 SignedInClient = Callable[[Agent], Client]
 

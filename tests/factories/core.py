@@ -66,6 +66,7 @@ class UserFactory(factory.django.DjangoModelFactory[Any]):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"operator{n}")
+    password = factory.django.Password("demo-password")
     is_staff = True
 
 
