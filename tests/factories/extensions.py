@@ -30,7 +30,7 @@ from lifecycle.sp_renewal import sp_renewal_start
 from scim.models import DirectoryLink, GroupRole, ScimGroup
 from sso.oidc.models import OidcSettings
 from sso.password.models import AgentCredential, BreakGlassUse
-from sso.secret_store import secret_encrypt
+from sso_site.secret_store import secret_encrypt
 from tenants.models import Agent, Audience
 from tests.factories.core import AgentFactory, JwtSettingsFactory, SamlSettingsFactory, SiteFactory
 from webhooks.models import (
