@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -18,6 +17,7 @@ from api.services import api_token_revoke
 from tenants.models import Agent, Site
 from tenants.services import operator_grant
 from tests.api.conftest import TokenFactory
+from tests.fixtures.cache import app_cache_clear
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,7 @@ def test_last_use_is_recorded(site: Site, token_factory: TokenFactory) -> None:
 
 def test_rate_limit_per_token(site: Site, token_factory: TokenFactory, settings) -> None:
     settings.SSO_API_RATE = "3/min"
-    cache.clear()
+    app_cache_clear()
     _, raw = token_factory(site)
     _, other_raw = token_factory(site)
     statuses = [bearer(raw).get("/api/v1/agents/").status_code for _ in range(4)]

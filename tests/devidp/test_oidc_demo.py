@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from django.core.cache import cache
 
 from devidp import demo_oidc
 from sso.password.models import AgentCredential
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import LoginEvent, Protocol
+from tests.fixtures.cache import app_cache_clear
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def demo(live_server: Any, settings: Any, tmp_path: Path) -> str:
     settings.SSO_DEVIDP_DIR = tmp_path
-    cache.clear()
+    app_cache_clear()
     lines = demo_oidc.configure(base_url=live_server.url)
     assert any("Break-glass" in line for line in lines)
     return str(live_server.url)

@@ -19,6 +19,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import LoginEvent, Site
 from tests.factories import CampaignFactory
+from tests.fixtures.cache import app_cache_clear
 from tests.fixtures.chats import window_token
 
 LIMITED = RefusalReason.RATE_LIMITED
@@ -33,11 +34,11 @@ def reason_on_page(content: bytes) -> str:
 
 @pytest.fixture(autouse=True)
 def limits(settings: SettingsWrapper) -> Iterator[dict[str, str]]:
-    cache.clear()  # this suite's own Redis database: no counts from before
+    app_cache_clear()  # this suite's own Redis database: no counts from before
     rates = dict.fromkeys(django_settings.SSO_RATE_LIMITS, "1000/m")
     settings.SSO_RATE_LIMITS = rates
     yield rates
-    cache.clear()
+    app_cache_clear()
 
 
 def assert_limited(response: object, *, json: bool = False) -> None:

@@ -3,11 +3,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
+
+from tests.fixtures.cache import app_cache_clear
 
 
 @pytest.fixture(autouse=True)
 def _clean_cache() -> Iterator[None]:
-    cache.clear()  # lockout counters and used TOTP codes of earlier tests
+    app_cache_clear()  # lockout counters and used TOTP codes of earlier tests
     yield
-    cache.clear()
+    app_cache_clear()
