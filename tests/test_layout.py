@@ -110,3 +110,32 @@ def test_the_check_sees_a_folder_that_mirrors_no_code(tmp_path: Path) -> None:
         (tmp_path / folder / "test_x.py").write_text("")
     (tmp_path / "tests" / "test_top.py").write_text("")
     assert unmirrored_folders(tmp_path) == ["tests/admin", "tests/sso/saml"]
+
+
+def cache_flushes(source: str) -> int:
+    """How many ``cache.clear()`` calls ``source`` makes (each a FLUSHDB of
+    the Redis database the test broker shares).
+    """
+    return sum(
+        1
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "clear"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "cache"
+    )
+
+
+def test_no_test_flushes_the_shared_redis_database() -> None:
+    flushing = [
+        str(path.relative_to(ROOT))
+        for path in suite_modules()
+        if cache_flushes(path.read_text()) and path.name != "cache.py"
+    ]
+    assert flushing == [], "use tests.fixtures.cache.app_cache_clear() instead"
+
+
+def test_the_check_sees_a_cache_flush() -> None:
+    assert cache_flushes("from django.core.cache import cache\ncache.clear()\n") == 1
+    assert cache_flushes("app_cache_clear()\nsomething.clear()\n") == 0
