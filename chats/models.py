@@ -34,6 +34,10 @@ class Chat(SiteOwned):
     )
     survey_answers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # "Seen": the highest message pk each side has read (the window and the
+    # console report it while they are shown; it only moves forward).
+    visitor_read_id = models.PositiveBigIntegerField(default=0)
+    agent_read_id = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering: ClassVar = ["site", "-created_at"]

@@ -11,8 +11,9 @@ from django.db.models import Case, Count, Max, Q, QuerySet, Sum, Value, When
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import Rule
 from chats.models import Chat, Message, RoutingRule, SignInRequest
+from chats.tokens import WINDOW_REVOKED
 from mapping.selectors import visitor_panel as mapping_visitor_panel
-from tenants.models import Agent, Site
+from tenants.models import Agent, Site, UsedToken
 
 
 def chat_get(*, site: Site, pk: int | None) -> Chat | None:
@@ -26,6 +27,11 @@ def chat_get(*, site: Site, pk: int | None) -> Chat | None:
         .first()
     )
     return chat
+
+
+def chat_window_revoked(*, site: Site, window_id: str) -> bool:
+    """Return whether the window ``window_id`` of ``site`` was signed out."""
+    return UsedToken.objects.for_site(site).filter(kind=WINDOW_REVOKED, value=window_id).exists()
 
 
 def _chats_actionable(*, site: Site, agent: Agent | None) -> QuerySet[Chat]:

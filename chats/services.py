@@ -8,9 +8,11 @@ and redeemed here too, so views and protocol code never touch sessions.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from campaigns.models import Campaign, Visitor
@@ -18,11 +20,19 @@ from campaigns.routing import route
 from campaigns.selectors import visitor_get_by_pk
 from chats.live import chat_version_bump
 from chats.models import Chat, Message, SignInRequest
+from chats.presence import chat_typing_clear
 from chats.selectors import routing_fields, routing_rules
-from chats.tokens import ChatCredential, handoff_code_mint, handoff_code_redeem
+from chats.tokens import (
+    TOKEN_MAX_AGE,
+    WINDOW_REVOKED,
+    ChatCredential,
+    handoff_code_mint,
+    handoff_code_redeem,
+)
 from sso_site.signin.refusals import RefusalReason
 from tenants.inputs import text_clean
 from tenants.models import Agent, Site
+from tenants.services import token_consume
 
 logger = logging.getLogger(__name__)
 
@@ -95,9 +105,33 @@ def message_post(
     if not text or chat.status == Chat.Status.CLOSED:
         return None
     message = Message.objects.create(site=site, chat=chat, sender=sender, text=text, agent=agent)
+    chat_typing_clear(chat_pk=chat.pk, side=sender)
     # The window's next poll reads the database again (``chats.live``).
     chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
     return message
+
+
+READ_FIELDS = {Message.Sender.VISITOR: "visitor_read_id", Message.Sender.AGENT: "agent_read_id"}
+
+
+def chat_read_mark(*, site: Site, chat: Chat, side: str, message_id: int) -> bool:
+    """Record that ``side`` has read ``chat`` up to ``message_id``; return
+    whether its mark moved. The mark only moves forward, and only to a
+    message of this chat (one conditional UPDATE).
+    """
+    field = READ_FIELDS[Message.Sender(side)]
+    of_chat = Message.objects.filter(site=site, chat_id=OuterRef("pk"), pk=message_id)
+    moved = (
+        Chat.objects.for_site(site)
+        .filter(Exists(of_chat), pk=chat.pk, **{f"{field}__lt": message_id})
+        .update(**{field: message_id})
+    )
+    if moved:
+        setattr(chat, field, message_id)
+        if side == Message.Sender.AGENT:
+            # The window shows "Seen" under the visitor's message.
+            chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+    return bool(moved)
 
 
 @transaction.atomic
@@ -201,5 +235,38 @@ def visitor_handoff_redeem(
         campaign_pk=campaign.pk,
         chat_pk=credential.chat_pk,
         visitor_pk=visitor.pk,
+        window_id=credential.window_id,
     )
     return new, visitor
+
+
+@transaction.atomic
+def chat_window_sign_out(
+    *, site: Site, campaign: Campaign, credential: ChatCredential
+) -> ChatCredential:
+    """The host page signed its user out: revoke every token of the window
+    holding ``credential`` and end its chat; return a fresh guest credential.
+
+    The revocation is a single-use row (``tenants.UsedToken``, kind
+    ``WINDOW_REVOKED``) for the window ID all its tokens carry, kept as long
+    as any of them could be valid, so a copy replayed later (a shared device,
+    the host page's storage) is refused as ``token_revoked``.
+    """
+    if credential.site_pk != site.pk or campaign.site_id != site.pk:
+        raise ChatRefusedError(RefusalReason.WRONG_SITE)
+    expires = timezone.now() + timedelta(seconds=TOKEN_MAX_AGE + 60)
+    token_consume(site=site, kind=WINDOW_REVOKED, value=credential.window_id, expires_at=expires)
+    chat = (
+        Chat.objects.for_site(site).select_for_update().filter(pk=credential.chat_pk).first()
+        if credential.chat_pk
+        else None
+    )
+    if chat is not None and chat.status != Chat.Status.CLOSED:
+        text = "The visitor signed out; the chat has ended."
+        message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=text)
+        chat.status = Chat.Status.CLOSED
+        chat.save(update_fields=["status"])
+    if chat is not None:
+        chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+    logger.info("chat window signed out site=%s chat=%s", site.site_id, credential.chat_pk)
+    return ChatCredential(site_pk=site.pk, campaign_pk=campaign.pk, chat_pk=None, visitor_pk=None)

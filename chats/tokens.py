@@ -11,29 +11,46 @@ bound to one site, campaign and visitor.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core import signing
 from django.core.cache import cache
 
 TOKEN_SALT = "chats.chat-token.v1"  # noqa: S105 - a signing salt, not a secret
 TOKEN_MAX_AGE = 12 * 3600
+# ``tenants.UsedToken`` kind of a signed-out window's ID (every token it held).
+WINDOW_REVOKED = "chat_window"
 HANDOFF_TTL = 120
+
+
+WINDOW_ID = re.compile(r"^[A-Za-z0-9_-]{16}$")
 
 
 class ChatTokenError(Exception):
     """The chat token is missing, forged, expired or for another window."""
 
 
+def window_id_new() -> str:
+    """Return a new window ID: 96 random bits, URL-safe."""
+    return secrets.token_urlsafe(12)
+
+
 @dataclass(frozen=True, slots=True)
 class ChatCredential:
-    """What a valid chat token proves: a window of one site's campaign."""
+    """What a valid chat token proves: a window of one site's campaign.
+
+    ``window_id`` is given to a window when it is served and carried by every
+    token issued to it afterwards (chat started, visitor signed in), so one
+    revocation (``SsoChat.signOut()``) refuses them all, older copies too.
+    """
 
     site_pk: int
     campaign_pk: int
     chat_pk: int | None
     visitor_pk: int | None
+    window_id: str = field(default_factory=window_id_new)
 
 
 def chat_token_issue(credential: ChatCredential) -> str:
@@ -43,6 +60,7 @@ def chat_token_issue(credential: ChatCredential) -> str:
         "c": credential.campaign_pk,
         "ch": credential.chat_pk,
         "v": credential.visitor_pk,
+        "w": credential.window_id,
     }
     return signing.dumps(payload, salt=TOKEN_SALT, compress=False)
 
@@ -59,12 +77,16 @@ def chat_token_read(token: str, *, site_pk: int, campaign_pk: int) -> ChatCreden
         raise ChatTokenError("wrong site")
     if payload.get("c") != campaign_pk:
         raise ChatTokenError("wrong campaign")
-    chat_pk, visitor_pk = payload.get("ch"), payload.get("v")
+    chat_pk, visitor_pk, window_id = payload.get("ch"), payload.get("v"), payload.get("w")
+    if not isinstance(window_id, str) or not WINDOW_ID.match(window_id):
+        # Every token names its window: one without could not be revoked.
+        raise ChatTokenError("no window id")
     return ChatCredential(
         site_pk=site_pk,
         campaign_pk=campaign_pk,
         chat_pk=chat_pk if isinstance(chat_pk, int) else None,
         visitor_pk=visitor_pk if isinstance(visitor_pk, int) else None,
+        window_id=window_id,
     )
 
 

@@ -19,4 +19,7 @@ urlpatterns = [
     path(f"{WINDOW}api/send/", views.api_send, name="api-send"),
     path(f"{WINDOW}api/poll/", views.api_poll, name="api-poll"),
     path(f"{WINDOW}api/redeem/", views.api_redeem, name="api-redeem"),
+    path(f"{WINDOW}api/seen/", views.api_seen, name="api-seen"),
+    path(f"{WINDOW}api/typing/", views.api_typing, name="api-typing"),
+    path(f"{WINDOW}api/sign-out/", views.api_sign_out, name="api-sign-out"),
 ]

@@ -25,10 +25,13 @@ from campaigns.models import Campaign, Visitor
 from campaigns.selectors import campaign_get_active, visitor_get_by_pk
 from chats.live import chat_version_current, chat_version_is
 from chats.models import Chat, Message
-from chats.selectors import chat_get, messages_after, signin_request_pending
+from chats.presence import chat_typing, chat_typing_set
+from chats.selectors import chat_get, chat_window_revoked, messages_after, signin_request_pending
 from chats.services import (
     ChatRefusedError,
+    chat_read_mark,
     chat_start,
+    chat_window_sign_out,
     message_post,
     visitor_handoff_mint,
     visitor_handoff_redeem,
@@ -171,6 +174,8 @@ def window_api(view: Api) -> Callable[..., HttpResponse]:
             credential = chat_token_read(token, site_pk=site.pk, campaign_pk=campaign.pk)
         except ChatTokenError:
             return _refused(RefusalReason.CHAT_BAD_TOKEN)
+        if chat_window_revoked(site=site, window_id=credential.window_id):
+            return _refused(RefusalReason.CHAT_TOKEN_REVOKED)
         try:
             body = json_read(request.body or b"{}") if request.method == "POST" else {}
         except InputError as error:
@@ -217,6 +222,7 @@ def api_start(request: HttpRequest, window: _Window, body: dict[str, Any]) -> di
         campaign_pk=window.campaign.pk,
         chat_pk=window.chat.pk,
         visitor_pk=window.visitor.pk if window.visitor else None,
+        window_id=window.credential.window_id,
     )
     return _state(window, credential)
 
@@ -270,6 +276,8 @@ def _api_poll(request: HttpRequest, window: _Window, body: dict[str, Any]) -> di
     messages = messages_after(site=window.site, chat=chat, after=after, for_visitor=True)
     return {
         "status": chat.status,
+        "agent_typing": chat_typing(chat=chat, side=Message.Sender.AGENT),
+        "agent_read": chat.agent_read_id,
         "signin_requested": chat.visitor_id is None
         and signin_request_pending(site=window.site, chat=chat),
         "visitor": {"name": str(chat.visitor)} if chat.visitor else None,
@@ -291,4 +299,40 @@ def api_redeem(request: HttpRequest, window: _Window, body: dict[str, Any]) -> d
         code=str(body.get("code", "")),
     )
     window.visitor = visitor
+    return _state(window, credential)
+
+
+@require_POST
+@window_api
+def api_seen(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
+    """The visitor has read the chat up to message ``id`` (the agent sees "Seen")."""
+    chat = _chat_or_refuse(window)
+    try:
+        message_id = ascii_int(str(body.get("id", "")), minimum=1, maximum=MAX_PK)
+    except InputError as error:
+        raise ChatRefusedError(RefusalReason(error.code)) from None
+    chat_read_mark(site=window.site, chat=chat, side=Message.Sender.VISITOR, message_id=message_id)
+    return {"read": chat.visitor_read_id}
+
+
+@require_POST
+@window_api
+def api_typing(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
+    """The visitor is typing (the agent's console shows it for a few seconds)."""
+    chat = _chat_or_refuse(window)
+    if chat.status != Chat.Status.CLOSED:
+        chat_typing_set(site=window.site, chat=chat, side=Message.Sender.VISITOR)
+    return {}
+
+
+@require_POST
+@window_api
+def api_sign_out(request: HttpRequest, window: _Window, body: dict[str, Any]) -> dict[str, Any]:
+    """``SsoChat.signOut()``: revoke this window's tokens, end its chat, and
+    answer a fresh guest token (of a new window ID) to start again with.
+    """
+    credential = chat_window_sign_out(
+        site=window.site, campaign=window.campaign, credential=window.credential
+    )
+    window.visitor = None
     return _state(window, credential)

@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from chats.models import Chat, Message
+from chats.presence import chat_typing, chat_typing_set
 from chats.selectors import (
     chat_get,
     chats_open,
@@ -29,6 +30,7 @@ from chats.services import (
     ChatRefusedError,
     chat_accept,
     chat_close,
+    chat_read_mark,
     message_post,
     signin_request_create,
 )
@@ -145,6 +147,8 @@ def chat_poll(request: AgentRequest, chat_id: int) -> JsonResponse:
             ],
             "survey": survey_rows(chat),
             "history": history_rows(chat, site=site),
+            "visitor_typing": chat_typing(chat=chat, side=Message.Sender.VISITOR),
+            "visitor_read": chat.visitor_read_id,
             "messages": [
                 {"id": m.pk, "sender": m.sender, "text": m.text, "at": m.created_at.isoformat()}
                 for m in messages
@@ -230,3 +234,27 @@ def chat_close_view(request: AgentRequest, chat_id: int) -> JsonResponse:
     agent = _agent(request)
     chat_close(site=agent.site, chat=chat, agent=agent)
     return JsonResponse({"chat": chat_summary(chat)})
+
+
+@require_POST
+@agent_required
+def chat_seen(request: AgentRequest, chat_id: int) -> JsonResponse:
+    """The agent has read the chat up to message ``id`` (the visitor sees "Seen")."""
+    chat = _chat(request, chat_id)
+    site = _agent(request).site
+    try:
+        message_id = ascii_int(request.POST.get("id", ""), minimum=1, maximum=2**63 - 1)
+    except InputError as error:
+        return JsonResponse({"error": error.code}, status=400)
+    chat_read_mark(site=site, chat=chat, side=Message.Sender.AGENT, message_id=message_id)
+    return JsonResponse({"read": chat.agent_read_id})
+
+
+@require_POST
+@agent_required
+def chat_typing_view(request: AgentRequest, chat_id: int) -> JsonResponse:
+    """The agent is typing: the visitor's window shows it within one poll."""
+    chat = _chat(request, chat_id)
+    if chat.status != Chat.Status.CLOSED:
+        chat_typing_set(site=_agent(request).site, chat=chat, side=Message.Sender.AGENT)
+    return JsonResponse({})

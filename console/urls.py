@@ -13,6 +13,8 @@ urlpatterns = [
     path("chats/<int:chat_id>/", chat_views.chat_detail, name="chat"),
     path("chats/<int:chat_id>/poll/", chat_views.chat_poll, name="chat-poll"),
     path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat-send"),
+    path("chats/<int:chat_id>/seen/", chat_views.chat_seen, name="chat-seen"),
+    path("chats/<int:chat_id>/typing/", chat_views.chat_typing_view, name="chat-typing"),
     path("chats/<int:chat_id>/accept/", chat_views.chat_accept_view, name="chat-accept"),
     path("chats/<int:chat_id>/close/", chat_views.chat_close_view, name="chat-close"),
     path(

@@ -77,6 +77,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
         Rule("chat_start_token", _token_key, "POST"),
         Rule("chat_start_site", _site_key, "POST"),
     ),
+    # A sign-out hands out a fresh guest token: counted with chat starts.
+    "chats:api-sign-out": (Rule("chat_start_ip", "ip", "POST"),),
     "admin:login": (
         Rule("admin_login_ip", "ip", "POST"),
         Rule("admin_login_account", _account_key, "POST"),

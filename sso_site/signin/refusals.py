@@ -86,6 +86,7 @@ class RefusalReason(StrEnum):
     # The chat window and console (JSON answers, no audit row: not sign-ins).
     CHAT_NOT_FOUND = "not_found"
     CHAT_BAD_TOKEN = "bad_token"  # noqa: S105 - a reason code, not a secret
+    CHAT_TOKEN_REVOKED = "token_revoked"  # noqa: S105 - a reason code, not a secret
     NO_CHAT = "no_chat"
     NOT_A_GUEST = "not_a_guest"
     CHAT_CLOSED = "chat_closed"
@@ -168,6 +169,7 @@ _BAD_INPUT = {
 _STATUS = {
     RefusalReason.CHAT_NOT_FOUND: 404,
     RefusalReason.CHAT_BAD_TOKEN: 401,
+    RefusalReason.CHAT_TOKEN_REVOKED: 401,
     RefusalReason.NO_CHAT: 409,
     RefusalReason.NOT_A_GUEST: 409,
     RefusalReason.CHAT_CLOSED: 409,
@@ -239,6 +241,7 @@ _MESSAGES: dict[RefusalReason, str] = {
     RefusalReason.JWKS_UNAVAILABLE: "The signing keys could not be fetched; try again.",
     RefusalReason.CHAT_NOT_FOUND: "There is no such chat window.",
     RefusalReason.CHAT_BAD_TOKEN: "The chat window's credential is not valid; reload it.",
+    RefusalReason.CHAT_TOKEN_REVOKED: "This chat window was signed out; its credential is revoked.",
     RefusalReason.NO_CHAT: "Start a chat first.",
     RefusalReason.NOT_A_GUEST: "The visitor is already signed in.",
     RefusalReason.CHAT_CLOSED: "This chat has ended.",

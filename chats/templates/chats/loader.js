@@ -74,15 +74,18 @@
   }
   if (phone && phone.addEventListener) phone.addEventListener("change", layout);
   layout();
+  // The window marks messages read ("Seen" for the agent) only while shown.
   function open() {
     frame.style.display = "block"; button.textContent = "Close chat";
     button.setAttribute("aria-expanded", "true");
     frame.focus();
+    post({ type: "sso-chat:shown", shown: true });
   }
   function close() {
     frame.style.display = "none"; button.textContent = "Chat with us";
     button.setAttribute("aria-expanded", "false");
     button.focus();
+    post({ type: "sso-chat:shown", shown: false });
   }
   window.addEventListener("message", function (e) {
     if (e.origin !== origin || e.source !== frame.contentWindow) return;
@@ -91,6 +94,7 @@
       var token = remembered();
       if (token) post({ type: "sso-chat:restore", token: token });
       queue.splice(0).forEach(post);
+      post({ type: "sso-chat:shown", shown: frame.style.display !== "none" });
       if (e.data.wantsToken) fetchToken();
     } else if (e.data && e.data.type === "sso-chat:need-token") {
       fetchToken();
@@ -116,7 +120,8 @@
     configure: function (options) {
       if (options && typeof options.getToken === "function") getToken = options.getToken;
     },
-    /* The host page's user signed out: the window forgets them and their chat. */
+    /* The host page's user signed out: the window forgets them and their chat,
+       and the gateway revokes the window's tokens (a replayed copy is refused). */
     signOut: function () {
       try { sessionStorage.removeItem(storeKey); } catch (e) { /* storage blocked */ }
       post({ type: "sso-chat:sign-out" });
