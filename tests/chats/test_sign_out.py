@@ -15,8 +15,8 @@ from chats.models import Chat, Message
 from chats.tokens import TOKEN_SALT, WINDOW_REVOKED, handoff_code_mint
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site, UsedToken
-from tests.chats.conftest import Campaigns, WindowClient
 from tests.factories import VisitorFactory
+from tests.fixtures.chats import Campaigns, WindowClient
 
 SignedInClient = Callable[[Agent], Client]
 Capture = Callable[..., Any]

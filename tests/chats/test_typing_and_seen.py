@@ -14,8 +14,8 @@ from django.test import Client
 from chats.models import Chat, Message
 from chats.presence import chat_typing
 from tenants.models import Agent
-from tests.chats.conftest import Campaigns, WindowClient
 from tests.factories import CampaignFactory
+from tests.fixtures.chats import Campaigns, WindowClient
 
 SignedInClient = Callable[[Agent], Client]
 Capture = Callable[..., Any]
