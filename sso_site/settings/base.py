@@ -172,7 +172,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # Sessions: the database backend, so every app server sees every session.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "sso_site.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SECURE_COOKIES = env_bool("SSO_SECURE_COOKIES")
