@@ -41,10 +41,14 @@ def site_get_by_public_id(*, site_id: int) -> Site | None:
         site = site_get(pk=pk)
         if site is not None and site.site_id == site_id:
             return site
-    site = Site.objects.filter(site_id=site_id).first()
-    if site is not None:
-        site_pk_remember(site_id, site.pk)
-    return site
+    # First sight of this ID (or a stale entry): its primary key, then the
+    # row through the record, whose version is read before the row is.
+    pk = Site.objects.filter(site_id=site_id).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    site_pk_remember(site_id, pk)
+    site = site_get(pk=pk)
+    return site if site is not None and site.site_id == site_id else None
 
 
 def site_is_usable(site: Site | None) -> TypeIs[Site]:
