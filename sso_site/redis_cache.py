@@ -16,6 +16,16 @@ from typing import Any
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient as DjangoRedisCacheClient
 
+# INCRBY only if the key exists: Django's incr() contract (ValueError for a
+# missing key) in one round trip and atomically, where Django sends EXISTS
+# then INCRBY. The rate limits (django-ratelimit) incr on every sign-in.
+_INCR_EXISTING = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return redis.call('INCRBY', KEYS[1], ARGV[1])
+end
+return false
+"""
+
 
 class RedisCacheClient(DjangoRedisCacheClient):
     """Django's client, handing out one ``redis.Redis`` per pool."""
@@ -23,6 +33,17 @@ class RedisCacheClient(DjangoRedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
+        self._incr_scripts: dict[int, Any] = {}
+
+    def incr(self, key: Any, delta: int) -> Any:
+        client = self.get_client(key, write=True)
+        script = self._incr_scripts.get(id(client))
+        if script is None:
+            script = self._incr_scripts[id(client)] = client.register_script(_INCR_EXISTING)
+        value = script(keys=[key], args=[delta])
+        if value is None:
+            raise ValueError(f"Key '{key}' not found.")
+        return value
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         # Django's private helpers (not in its stubs): the pool of the
