@@ -4,15 +4,12 @@ SSO is required, and the networks agents may come from.
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
-from typing_extensions import override
+from django.db import models
 
 from tenants.models import Site, SiteOwned
 from tenants.network import parse_networks
+from tenants.site_record import site_record_feeds
 
 
 def validate_networks(value: str) -> None:
@@ -71,31 +68,6 @@ class AccessPolicy(SiteOwned):
     def __str__(self) -> str:
         return f"Access policy of {self.site}"
 
-    @override
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        super().save(*args, **kwargs)
-        _forget(self.site)
 
-    @override
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        site = self.site
-        result = super().delete(*args, **kwargs)
-        _forget(site)
-        return result
-
-
-def access_policy_cache_key(site: Site) -> str:
-    """Return the cache key of ``site``'s policy; with the site's creation
-    time, so that a new site that reuses a primary key (a test database
-    made anew) never meets an old site's policy.
-    """
-    created = int(site.created_at.timestamp() * 1e6) if site.created_at else 0
-    return f"sso:access-policy:{site.pk}:{created}"
-
-
-def _forget(site: Site) -> None:
-    # Now, and again after commit: a reader between the write and the
-    # commit would cache the old row again.
-    key = access_policy_cache_key(site)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+# Read through the site's record (access.selectors): saves give it a new version.
+site_record_feeds(AccessPolicy)

@@ -1,42 +1,29 @@
 """Reads of a site's agent access policy.
 
 The policy is read on every sign-in and every console request, so it is
-kept in the shared cache (five minutes at most; a save clears it), and a
-cache that is down falls back to the database.
+a part of the site's record in each process (``tenants.site_record``),
+current while the site's version is: a save gives the site a new one.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.core.cache import cache
-
-from access.models import AccessPolicy, SsoMode, access_policy_cache_key
+from access.models import AccessPolicy, SsoMode
 from tenants.models import Site
 from tenants.network import address_in, parse_networks
+from tenants.site_record import site_part
 
-logger = logging.getLogger(__name__)
-
-CACHE_SECONDS = 300
 FIELDS = ("agent_method", "sso_mode", "agent_networks")
 
 
+def _load(site: Site) -> tuple[tuple[str, Any], ...]:
+    row = AccessPolicy.objects.filter(site=site).values(*FIELDS).first()
+    return tuple(row.items()) if row is not None else ()
+
+
 def _values(site: Site) -> dict[str, Any]:
-    key = access_policy_cache_key(site)
-    try:
-        values: dict[str, Any] | None = cache.get(key)
-    except Exception:  # any cache backend error: read the database
-        logger.warning("access policy: cache unavailable")
-        values = None
-    if values is None:
-        row = AccessPolicy.objects.filter(site=site).values(*FIELDS).first()
-        values = row if row is not None else {}
-        try:
-            cache.set(key, values, timeout=CACHE_SECONDS)
-        except Exception:  # any cache backend error: nothing to keep
-            logger.warning("access policy: cache unavailable")
-    return values
+    return dict(site_part(site.pk, "access:policy", lambda: _load(site)))
 
 
 def access_policy_get(*, site: Site) -> AccessPolicy:

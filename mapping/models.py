@@ -16,6 +16,7 @@ from django.db.models import Q
 
 from mapping.mapper import CoercionError, FieldType, MultiValue, Rule, coerce
 from tenants.models import Agent, Audience, Protocol, Site, SiteOwned
+from tenants.site_record import site_record_feeds
 
 FIELD_TYPE_CHOICES = [(t.value, t.value.capitalize()) for t in FieldType]
 KEY_VALIDATOR = RegexValidator(
@@ -217,3 +218,9 @@ class FieldMapping(SiteOwned):
             lower=self.lower,
             max_length=BUILTIN_MAX_LENGTH.get(self.target, 1000),
         )
+
+
+# Read through the site's record (mapping.services.rules_for_site): saves,
+# deletes and bulk writes give the site a new version.
+site_record_feeds(CustomVariable)
+site_record_feeds(FieldMapping)

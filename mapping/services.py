@@ -1,38 +1,30 @@
 """Apply a site's field mappings at sign-in; default mappings for new sites.
 
-A site's rules are loaded in one query and kept in each process, tagged with
-the site's rules version, a token in the shared cache. Saving or deleting a
-mapping or a variable writes a new token once the transaction commits, so
-every app server reloads at its next sign-in of that site. A sign-in then
-costs one small cache read (the version) and no query.
+A site's rules are loaded in one query and kept in each process as a part
+of the site's record (``tenants.site_record``), current while the site's
+version is. Saving or deleting a mapping or a variable gives the site a new
+version, so every app server reloads at its next sign-in of that site. A
+sign-in then costs no query for its rules, and shares the version read with
+the rest of the site's record.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.cache import cache
-from django.db import transaction
-
 from mapping.mapper import MappingResult, Rule, SourceKind, map_fields
 from mapping.models import BUILTIN_TYPES, CUSTOM_PREFIX, FieldMapping, Target
 from tenants.models import Audience, Protocol, Site
+from tenants.site_record import site_part, site_version_bump
 
 logger = logging.getLogger(__name__)
 
-# A version that expires only costs each process one reload.
-VERSION_TIMEOUT = 7 * 24 * 3600
-LOCAL_MAX_SITES = 10_000
 SOURCE_KINDS = {Protocol.JWT: SourceKind.CLAIMS, Protocol.SAML: SourceKind.SAML}
 
 RuleSets = dict[tuple[str, str], tuple[Rule, ...]]
-
-# site pk -> (version token, rules): this process's copy.
-_local_rules: dict[int, tuple[str, RuleSets]] = {}
 
 
 class MappingRefusedError(Exception):
@@ -57,10 +49,6 @@ class MappedFields:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
-def _version_key(site_pk: int) -> str:
-    return f"mapping:rules-version:{site_pk}"
-
-
 def rules_load(*, site: Site) -> RuleSets:
     """Return ``site``'s rules by (audience, protocol), from the database."""
     rule_sets: dict[tuple[str, str], list[Rule]] = {}
@@ -71,43 +59,13 @@ def rules_load(*, site: Site) -> RuleSets:
 
 
 def rules_for_site(*, site: Site) -> RuleSets:
-    """Return ``site``'s rules: this process's copy while its version is current."""
-    key = _version_key(site.pk)
-    try:
-        version: str | None = cache.get(key)
-        if version is None:
-            cache.add(key, uuid.uuid4().hex, VERSION_TIMEOUT)
-            version = cache.get(key)
-    except Exception:  # the cache is an optimisation: without it, read the database
-        logger.warning("mapping rules version unavailable", exc_info=True)
-        return rules_load(site=site)
-    local = _local_rules.get(site.pk)
-    if local is not None and version is not None and local[0] == version:
-        return local[1]
-    rules = rules_load(site=site)
-    if version is not None:
-        if len(_local_rules) >= LOCAL_MAX_SITES:
-            _local_rules.clear()
-        _local_rules[site.pk] = (version, rules)
-    return rules
+    """Return ``site``'s rules: this process's copy while the site's version is current."""
+    return site_part(site.pk, "mapping:rules", lambda: rules_load(site=site))
 
 
 def rules_forget(*, site_pk: int) -> None:
-    """Give ``site``'s rules a new version, now and once the transaction commits.
-
-    The second write is the one that matters: a reader that loaded the old
-    rules before the commit tagged them with the old version, which is then
-    no longer current.
-    """
-
-    def bump() -> None:
-        try:
-            cache.set(_version_key(site_pk), uuid.uuid4().hex, VERSION_TIMEOUT)
-        except Exception:
-            logger.warning("mapping rules version not bumped", exc_info=True)
-
-    bump()
-    transaction.on_commit(bump)
+    """Give ``site``'s record a new version, now and once the transaction commits."""
+    site_version_bump(site_pk)
 
 
 def mapping_run(
@@ -190,6 +148,5 @@ def mappings_default_create(*, site: Site) -> list[FieldMapping]:
         for audience, protocol, source, target, lower in DEFAULT_MAPPINGS
         if (audience, protocol, target) not in existing
     ]
-    FieldMapping.objects.bulk_create(created)
-    rules_forget(site_pk=site.pk)
+    FieldMapping.objects.bulk_create(created)  # gives the site a new version
     return created

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from tenants.models import Agent, Site, SiteOwned
+from tenants.site_record import site_record_feeds
 
 
 class ScimGroup(SiteOwned):
@@ -89,3 +90,8 @@ class DirectoryLink(SiteOwned):
 
     def __str__(self) -> str:
         return f"directory link of agent {self.agent_id}"
+
+
+# Whether a site maps groups at all is read through the site's record
+# (scim.selectors.site_has_group_roles), on every agent sign-in.
+site_record_feeds(GroupRole)

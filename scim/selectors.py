@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from scim.models import DirectoryLink, GroupRole, ScimGroup
 from tenants.models import Agent, Site
+from tenants.site_record import site_part
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -20,7 +21,8 @@ def group_roles_for(*, site: Site, groups: Iterable[str]) -> list[GroupRole]:
 
 
 def site_has_group_roles(*, site: Site) -> bool:
-    return GroupRole.objects.for_site(site).exists()
+    """Return whether ``site`` maps any group (from the site's record)."""
+    return site_part(site.pk, "scim:group-roles", lambda: GroupRole.objects.for_site(site).exists())
 
 
 def agent_scim_group_names(*, site: Site, agent: Agent) -> list[str]:

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from tenants.identity_keys import IdentityError, email_key, email_key_or_none
+from tenants.site_record import site_record_feeds, site_version_bump
 
 if TYPE_CHECKING:
     pass
@@ -51,6 +52,46 @@ def normalise_origin(origin: str) -> str:
     """Return ``origin`` as ``scheme://host[:port]`` in lower case."""
     parts = urlsplit(origin.strip())
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+class SiteRecordQuerySet(models.QuerySet[Any]):
+    """A queryset whose bulk writes, which send no signal, still give the
+    sites they touch a new record version (see ``tenants.site_record``),
+    for models declared with ``site_record_feeds``.
+    """
+
+    def _record_sites(self) -> set[int]:
+        field = getattr(self.model, "site_record_field", None)
+        if field is None:
+            return set()
+        return {int(pk) for pk in self.values_list(field, flat=True) if pk is not None}
+
+    def _bump(self, sites: set[int]) -> None:
+        for site_pk in sites:
+            site_version_bump(site_pk)
+
+    def _sites_of(self, objs: Any) -> set[int]:
+        field = getattr(self.model, "site_record_field", None)
+        if field is None:
+            return set()
+        return {int(pk) for obj in objs if (pk := getattr(obj, field)) is not None}
+
+    def update(self, **kwargs: Any) -> int:
+        sites = self._record_sites()
+        rows = super().update(**kwargs)
+        self._bump(sites)
+        return rows
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        created = super().bulk_create(objs, *args, **kwargs)
+        self._bump(self._sites_of(created))
+        return created
+
+    def bulk_update(self, objs: Any, *args: Any, **kwargs: Any) -> int:
+        objs = list(objs)
+        rows = super().bulk_update(objs, *args, **kwargs)
+        self._bump(self._sites_of(objs))
+        return rows
 
 
 class Site(models.Model):
@@ -100,6 +141,8 @@ class Site(models.Model):
     sync_role = models.BooleanField("sign-in updates the agent's role", default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = SiteRecordQuerySet.as_manager()
+
     class Meta:
         ordering: ClassVar = ["site_id"]
 
@@ -134,7 +177,7 @@ class Site(models.Model):
                     ) from None
 
 
-class SiteScopedQuerySet(models.QuerySet[Any]):
+class SiteScopedQuerySet(SiteRecordQuerySet):
     """The one place where tenant data is filtered by site."""
 
     def for_site(self, site: Site) -> SiteScopedQuerySet:
@@ -331,6 +374,8 @@ class UsedToken(SiteOwned):
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}"
 
+
+site_record_feeds(Site, site_field="pk")
 
 DOMAIN_TXT_PREFIX = "sso-gateway-verification="
 

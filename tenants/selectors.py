@@ -2,21 +2,53 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from typing_extensions import TypeIs
 
 from tenants.identity_keys import IdentityError, domain_key
 from tenants.models import Agent, Site, SiteDomain, UsedToken
+from tenants.site_record import site_part, site_pk_for_public_id, site_pk_remember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
     from django.db.models import QuerySet
 
 
+_SITE_FIELDS = tuple(f.attname for f in Site._meta.concrete_fields)
+
+
+def _site_values(pk: int) -> tuple[Any, ...] | None:
+    row = Site.objects.filter(pk=pk).values_list(*_SITE_FIELDS).first()
+    return tuple(row) if row is not None else None
+
+
+def site_get(*, pk: int) -> Site | None:
+    """Return the site of primary key ``pk``, active or not, or None.
+
+    From this process's record of the site while its version is current
+    (see ``tenants.site_record``): a new instance each call, so a caller
+    may change it as it likes.
+    """
+    values = site_part(pk, "site", lambda: _site_values(pk))
+    return Site.from_db("default", _SITE_FIELDS, values) if values is not None else None
+
+
 def site_get_by_public_id(*, site_id: int) -> Site | None:
     """Return the site with public ``site_id``, active or not, or None."""
-    return Site.objects.filter(site_id=site_id).first()
+    pk = site_pk_for_public_id(site_id)
+    if pk is not None:
+        site = site_get(pk=pk)
+        if site is not None and site.site_id == site_id:
+            return site
+    # First sight of this ID (or a stale entry): its primary key, then the
+    # row through the record, whose version is read before the row is.
+    pk = Site.objects.filter(site_id=site_id).values_list("pk", flat=True).first()
+    if pk is None:
+        return None
+    site_pk_remember(site_id, pk)
+    site = site_get(pk=pk)
+    return site if site is not None and site.site_id == site_id else None
 
 
 def site_is_usable(site: Site | None) -> TypeIs[Site]:
@@ -31,13 +63,19 @@ def site_is_usable(site: Site | None) -> TypeIs[Site]:
 
 def site_get_usable(*, pk: int) -> Site | None:
     """Return the site of primary key ``pk`` if it is usable, else None."""
-    site = Site.objects.filter(pk=pk).first()
+    site = site_get(pk=pk)
     return site if site_is_usable(site) else None
 
 
 def agent_get_by_key(*, site: Site, key: str) -> Agent | None:
-    """Return the agent of ``site`` whose identity key is ``key`` (see ``email_key``)."""
-    return Agent.objects.for_site(site).filter(email_key=key).first()
+    """Return the agent of ``site`` whose identity key is ``key`` (see ``email_key``).
+
+    One row at most (``agent_email_key_unique_per_site``), found through
+    that constraint's index; no ordering, which (``Agent.Meta.ordering``
+    starts with the site) would join the site table for nothing.
+    """
+    found = list(Agent.objects.for_site(site).filter(email_key=key).order_by()[:1])
+    return found[0] if found else None
 
 
 def site_jit_domains(*, site: Site) -> frozenset[str]:

@@ -112,6 +112,26 @@ def token_consume(*, site: Site, kind: str, value: str, expires_at: datetime) ->
     return True
 
 
+def token_consume_in_transaction(
+    *, site: Site, kind: str, value: str, expires_at: datetime
+) -> bool:
+    """Mark ``value`` of ``kind`` used for ``site`` within the caller's
+    transaction; return False if it already was.
+
+    No savepoint of its own: on False the transaction is broken and the
+    caller must leave it by raising (``sign_in()`` refuses). The unique
+    constraint still decides: a concurrent transaction inserting the same
+    value waits for this one, and fails once it commits.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("token_consume_in_transaction() needs a transaction")
+    try:
+        UsedToken.objects.create(site=site, kind=kind, value=value, expires_at=expires_at)
+    except IntegrityError:
+        return False
+    return True
+
+
 def token_purge_expired(*, now: datetime | None = None) -> int:
     """Delete single-use records whose tokens have expired; return how many."""
     deleted, _ = UsedToken.objects.filter(expires_at__lt=now or timezone.now()).delete()

@@ -18,6 +18,7 @@ from django.db import models
 from typing_extensions import override
 
 from tenants.models import Site, SiteOwned
+from tenants.site_record import site_record_feeds
 
 
 class EventKind(models.TextChoices):
@@ -131,3 +132,7 @@ class WebhookAttempt(SiteOwned):
 
     def __str__(self) -> str:
         return f"attempt {self.number}: {self.status_code or self.error}"
+
+
+# Read through the site's record (webhooks.selectors.endpoints_for).
+site_record_feeds(WebhookEndpoint)

@@ -58,7 +58,6 @@ def endpoint_secret_rotate(*, site: Site, endpoint: WebhookEndpoint) -> str:
     return raw
 
 
-@transaction.atomic
 def event_emit(
     *, site: Site, kind: EventKind | str, payload: dict[str, Any]
 ) -> WebhookEvent | None:
@@ -66,11 +65,19 @@ def event_emit(
 
     Runs inside the caller's transaction (the change and its event commit
     or roll back together); the deliveries are enqueued after commit. A
-    site without a subscribed endpoint writes nothing.
+    site without a subscribed endpoint writes nothing, and opens no
+    savepoint (every sign-in asks).
     """
     endpoint_pks = endpoints_for(site=site, kind=kind)
     if not endpoint_pks:
         return None
+    return _event_write(site=site, kind=kind, payload=payload, endpoint_pks=endpoint_pks)
+
+
+@transaction.atomic
+def _event_write(
+    *, site: Site, kind: EventKind | str, payload: dict[str, Any], endpoint_pks: list[int]
+) -> WebhookEvent:
     event = WebhookEvent.objects.create(site=site, kind=kind, payload=payload)
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(

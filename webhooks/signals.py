@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import post_save, pre_save
 
 from tenants.models import Agent
-from webhooks.models import EventKind, WebhookEndpoint
-from webhooks.selectors import endpoints_forget
+from webhooks.models import EventKind
 from webhooks.services import event_emit
 
 
@@ -45,12 +44,6 @@ def _agent_saved(sender: Any, instance: Agent, created: bool, **kwargs: Any) -> 
     event_emit(site=instance.site, kind=kind, payload=_agent_payload(instance))
 
 
-def _endpoint_changed(sender: Any, instance: WebhookEndpoint, **kwargs: Any) -> None:
-    endpoints_forget(site_pk=instance.site_id)
-
-
 def connect() -> None:
-    for signal in (post_save, post_delete):
-        signal.connect(_endpoint_changed, sender=WebhookEndpoint, dispatch_uid="webhooks-endpoint")
     pre_save.connect(_agent_pre_save, sender=Agent, dispatch_uid="webhooks-agent-pre")
     post_save.connect(_agent_saved, sender=Agent, dispatch_uid="webhooks-agent-saved")

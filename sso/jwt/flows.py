@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
 from sso.jwt.selectors import jwt_settings_get_enabled
-from sso.jwt.verify import jwt_subject, verify_site_jwt
+from sso.jwt.verify import jwt_single_use, jwt_subject, verify_site_jwt
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
@@ -34,12 +34,17 @@ def jwt_identity(
     """Return the identity ``token`` proves for ``audience`` of ``site``, else raise.
 
     Each audience has its own settings row (keys, secret), so a visitor token
-    never proves an agent, nor the reverse.
+    never proves an agent, nor the reverse. The identity carries the token's
+    ``jti`` as its single use: the caller must go on to ``sign_in()``, which
+    spends it (a dry run carries none, and spends nothing).
     """
     config = jwt_settings_get_enabled(site=site, audience=audience)
     if config is None:
         raise SignInRefused(RefusalReason.NOT_CONFIGURED, site=site)
-    claims = verify_site_jwt(site=site, settings=config, token=token, dry_run=dry_run)
+    # The jti is spent by sign_in(), in the sign-in's own transaction.
+    claims = verify_site_jwt(
+        site=site, settings=config, token=token, dry_run=dry_run, consume=False
+    )
     jit = audience == Audience.AGENT and config.jit_enabled
     return VerifiedIdentity(
         site=site,
@@ -51,6 +56,7 @@ def jwt_identity(
         reference=claims["jti"],
         # The session layer creates an unknown agent only when this is set.
         jit_role=config.jit_role if jit else "",
+        single_use=None if dry_run else jwt_single_use(site=site, settings=config, claims=claims),
     )
 
 

@@ -16,6 +16,7 @@ from typing_extensions import override
 from sso.jwt.separation import shared_key_errors
 from sso_site.secret_store import SECRET_BYTES, secret_decrypt
 from tenants.models import Agent, Audience, Site, SiteOwned
+from tenants.site_record import site_record_feeds
 
 RSA_MIN_BITS = 2048
 
@@ -150,6 +151,9 @@ class JwtSettings(SiteOwned):
             errors.setdefault("mfa_methods", []).append("List at least one accepted method.")
         if errors:
             raise ValidationError(errors)
+
+
+site_record_feeds(JwtSettings)
 
 
 def _clean_secret(obj: JwtSettings, errors: dict[str, list[str]]) -> None:

@@ -13,6 +13,7 @@ from jwt.types import Options
 from sso.checktrace import check_passed
 from sso.jwt.keys import JwksUnavailableError, VerificationKey, key_use_record, site_keys
 from sso.jwt.models import JwtSettings
+from sso_site.signin.identity import SingleUse
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.identity_keys import IdentityError, email_subject, subject_validate
 from tenants.inputs import printable, text_clean_deep
@@ -59,7 +60,12 @@ _CHECKS = {
 
 
 def verify_site_jwt(
-    *, site: Site, settings: JwtSettings, token: str | None, dry_run: bool = False
+    *,
+    site: Site,
+    settings: JwtSettings,
+    token: str | None,
+    dry_run: bool = False,
+    consume: bool = True,
 ) -> dict[str, Any]:
     """Return the claims of ``token`` if ``site`` may accept it, else raise.
 
@@ -68,7 +74,9 @@ def verify_site_jwt(
     with leeway, ``iss``/``aud`` where configured, the maximum age,
     ``email``, MFA, and last the single use of ``jti``, so that a token is
     consumed only once everything else about it is known to be good.
-    A ``dry_run`` (the troubleshooting console) only looks the ``jti`` up.
+    A ``dry_run`` (the troubleshooting console) only looks the ``jti`` up;
+    with ``consume`` off the caller spends it (``jwt_single_use``, which
+    ``sign_in()`` spends in its own transaction).
     """
     refuse = _Refuser(site, settings.audience)
     if not token:
@@ -98,23 +106,33 @@ def verify_site_jwt(
     check_passed("key", kid=kid or "(none)", candidates=len(keys))
     claims = _decode(token, keys=keys, settings=settings, refuse=refuse, record_use=not dry_run)
     _check_claims(claims, settings=settings, refuse=refuse)
-    jti = claims["jti"]
-    consume = token_is_unused if dry_run else token_consume
-    if not consume(
-        site=site,
-        kind=JTI_KIND,
-        value=jti,
-        expires_at=datetime.fromtimestamp(int(claims["exp"]) + settings.leeway, tz=UTC),
-    ):
-        raise refuse(
-            RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
-        )
-    check_passed("replay", jti=jti, dry_run=dry_run)
+    if dry_run or consume:
+        once = jwt_single_use(site=site, settings=settings, claims=claims)
+        spend = token_is_unused if dry_run else token_consume
+        if not spend(site=site, kind=once.kind, value=once.value, expires_at=once.expires_at):
+            raise once.replay
+        check_passed("replay", jti=once.value, dry_run=dry_run)
     # PostgreSQL stores no NUL (nor a lone surrogate) in text: a name or
     # mapped claim holding one would fail a write deep in the sign-in, so
     # claims are cleaned here (see tenants.inputs for the policy).
     cleaned: dict[str, Any] = text_clean_deep(claims)
     return cleaned
+
+
+def jwt_single_use(*, site: Site, settings: JwtSettings, claims: dict[str, Any]) -> SingleUse:
+    """Return the single use of verified ``claims``: their ``jti``, kept
+    until the token's expiry plus leeway, refused as a replay once spent.
+    """
+    jti = claims["jti"]
+    refuse = _Refuser(site, settings.audience)
+    return SingleUse(
+        kind=JTI_KIND,
+        value=jti,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]) + settings.leeway, tz=UTC),
+        replay=refuse(
+            RefusalReason.REPLAY, subject=jwt_subject(claims, audience=settings.audience), jti=jti
+        ),
+    )
 
 
 class _Refuser:

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from campaigns.models import Visitor
 from tenants.models import Agent, Audience, Protocol, Site
 
-__all__ = ["Audience", "Protocol", "SignInResult", "VerifiedIdentity"]
+if TYPE_CHECKING:
+    from sso_site.signin.refusals import SignInRefused
+
+__all__ = ["Audience", "Protocol", "SignInResult", "SingleUse", "VerifiedIdentity"]
+
+
+@dataclass(frozen=True, slots=True)
+class SingleUse:
+    """An identifier the sign-in spends (a JWT's ``jti``), and the refusal
+    to raise when it was spent already.
+
+    ``sign_in()`` spends it first thing in its own transaction: the unique
+    row (``tenants.models.UsedToken``) is written with the sign-in, not in a
+    transaction of its own. ``expires_at`` is when the row may go: the
+    last moment the artefact could still be accepted.
+    """
+
+    kind: str
+    value: str
+    expires_at: datetime
+    replay: SignInRefused
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,7 +41,8 @@ class VerifiedIdentity:
     ``reference`` is a non-secret identifier of the artefact (``jti``,
     assertion ID) kept in the audit log. ``jit_role``, set by an adapter only
     when the site enables just-in-time creation, creates an unknown agent
-    with that role.
+    with that role. ``single_use``, when set, is spent by ``sign_in()``:
+    an adapter that sets it must go on to ``sign_in()``.
     """
 
     site: Site
@@ -30,6 +52,7 @@ class VerifiedIdentity:
     claims: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""
     jit_role: str = ""
+    single_use: SingleUse | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,13 +34,18 @@ from tenants.selectors import (
     site_is_usable,
     site_jit_domains,
 )
-from tenants.services import agent_create, audit_record, client_ip
+from tenants.services import (
+    agent_create,
+    audit_record,
+    client_ip,
+    token_consume,
+    token_consume_in_transaction,
+)
 from webhooks.services import sign_in_emit
 
 EXTERNAL_ID_MAX = 255
 
 
-@transaction.atomic
 def sign_in(
     request: HttpRequest, *, identity: VerifiedIdentity, return_to: str | None = None
 ) -> SignInResult:
@@ -49,8 +54,34 @@ def sign_in(
     Raise SignInRefused before touching the session: every check and every
     database write happens first, the session binding last. The site's
     field mapping runs for both audiences; a mapping problem refuses.
+    The identity's single-use identifier is spent in the sign-in's own
+    transaction, first; refused for any other reason, it is spent all the
+    same (in a transaction of its own, as the refusal rolled the first back).
     """
+    try:
+        return _sign_in(request, identity=identity, return_to=return_to)
+    except SignInRefused as refusal:
+        once = identity.single_use
+        if once is not None and refusal is not once.replay:
+            token_consume(
+                site=identity.site, kind=once.kind, value=once.value, expires_at=once.expires_at
+            )
+        raise
+
+
+@transaction.atomic
+def _sign_in(
+    request: HttpRequest, *, identity: VerifiedIdentity, return_to: str | None
+) -> SignInResult:
     site = identity.site
+    once = identity.single_use
+    # First, so that a replay is refused before anything else is looked at
+    # (as when the adapter spent it), and in this transaction: the row
+    # commits with the sign-in, and a second use waits on it, then fails.
+    if once is not None and not token_consume_in_transaction(
+        site=site, kind=once.kind, value=once.value, expires_at=once.expires_at
+    ):
+        raise once.replay
     if not site_is_usable(site):
         raise _refused(RefusalReason.SITE_DISABLED, identity)
     if not identity.subject.isprintable():

@@ -1,4 +1,4 @@
-"""The rules cache: a per-process copy checked against a shared version."""
+"""The rules cache: a per-process copy checked against the site's shared version."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.test import override_settings
 
 from mapping.services import mapping_apply, rules_for_site
 from tenants.models import Audience, Protocol, Site
+from tenants.site_record import site_version_key
 from tests.mapping.shapes import mapping
 
 
@@ -19,7 +20,7 @@ def test_rules_are_read_once_per_version(site: Site, django_assert_num_queries: 
     with django_assert_num_queries(0):
         assert rules_for_site(site=site) is first
     # Another app server saved a mapping: it wrote a new version.
-    cache.set(f"mapping:rules-version:{site.pk}", "from-another-server")
+    cache.set(site_version_key(site.pk), "from-another-server")
     with django_assert_num_queries(1):
         assert rules_for_site(site=site) == first
 
