@@ -27,8 +27,8 @@ from tenants.models import Agent, Site
 from tenants.selectors import site_get_by_public_id
 from tenants.site_record import site_records_clear, site_records_held, site_version_key
 from tests.factories import SiteFactory
+from tests.fixtures.jwt import JwtFactory, Keyring, callback_url, public_pem, reason_on_page
 from tests.ops.servers import gunicorn, server_env
-from tests.sso.jwt.conftest import JwtFactory, Keyring, callback_url, public_pem, reason_on_page
 
 
 def _answer(site: Site, token: str) -> str:
