@@ -20,7 +20,9 @@ class VerifiedIdentity:
     ``reference`` is a non-secret identifier of the artefact (``jti``,
     assertion ID) kept in the audit log. ``jit_role``, set by an adapter only
     when the site enables just-in-time creation, creates an unknown agent
-    with that role.
+    with that role. ``logout`` is what the protocol's single logout will
+    need of this sign-in (SAML: the NameID and SessionIndex), short strings
+    kept in the session binding (``sso_site.signin.session.logout_data``).
     """
 
     site: Site
@@ -30,6 +32,7 @@ class VerifiedIdentity:
     claims: Mapping[str, Any] = field(default_factory=dict)
     reference: str = ""
     jit_role: str = ""
+    logout: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -165,17 +165,15 @@ def idp_server(client: Client, site: Site, idp: DevIdp, **kwargs: Any) -> Any:
 
 
 def saml_subject_session_index(client: Client, site: Site) -> str:
-    """Return the SessionIndex the SP remembered for ``client``'s sign-in."""
-    from importlib import import_module
+    """Return the SessionIndex the SP remembered for ``client``'s sign-in
+    (in the session binding, for single logout).
+    """
+    from sso_site.signin.keys import session_key_for
+    from tenants.models import Audience
 
-    from django.conf import settings
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore(
-        session_key=client.cookies[
-            getattr(settings, "SAML_SESSION_COOKIE_NAME", "saml_session")
-        ].value
-    )
-    return str(store[f"sso_saml:{site.pk}:agent"]["subject"]["session_index"])
+    binding = client.session[session_key_for(Audience.AGENT)]
+    assert binding["site"] == site.pk
+    return str(binding["logout"]["session_index"])
 
 
 def idp_logout_request(
