@@ -20,6 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models.functions import MD5
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -28,7 +29,7 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.crypto import security_context_build
-from sso.saml.models import SamlSettings
+from sso.saml.models import BULKY_FIELDS, SamlSettings
 from sso.secret_store import secret_decrypt
 from tenants.models import Audience, Site
 
@@ -47,8 +48,40 @@ _keydir: Path | None = None
 
 
 def saml_settings_get(*, site: Site, audience: Audience | str) -> SamlSettings | None:
-    """Return the enabled SAML settings of ``site`` for ``audience``, or None."""
-    return SamlSettings.objects.for_site(site).filter(audience=audience, enabled=True).first()
+    """Return the enabled SAML settings of ``site`` for ``audience``, or None.
+
+    Without the bulky columns (metadata, certificates, the SP key: several
+    kB a row), only their digests (``SamlSettings.version``): what is built
+    from them is cached; reading one of them loads it then.
+    """
+    settings: SamlSettings | None = (
+        _light(SamlSettings.objects.for_site(site)).filter(audience=audience).first()
+    )
+    if settings is not None:
+        settings.site = site
+    return settings
+
+
+def saml_settings_get_by_public_id(
+    *, site_id: int, audience: Audience | str
+) -> SamlSettings | None:
+    """Return the enabled SAML settings for ``audience`` of the site whose
+    public ID is ``site_id``, with the site, in one query; or None.
+    """
+    settings: SamlSettings | None = (
+        _light(SamlSettings.objects.filter(site__site_id=site_id, audience=audience))
+        .select_related("site")
+        .first()
+    )
+    return settings
+
+
+def _light(queryset: Any) -> Any:
+    return (
+        queryset.filter(enabled=True)
+        .defer(*BULKY_FIELDS)
+        .annotate(**{f"md5_{name}": MD5(name) for name in BULKY_FIELDS})
+    )
 
 
 def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:
