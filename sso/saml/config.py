@@ -20,7 +20,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models.functions import MD5
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -29,7 +28,7 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from sso.saml.crypto import security_context_build
-from sso.saml.models import BULKY_FIELDS, SamlSettings
+from sso.saml.models import SamlSettings
 from sso.secret_store import secret_decrypt
 from tenants.models import Audience, Site
 
@@ -48,14 +47,9 @@ _keydir: Path | None = None
 
 
 def saml_settings_get(*, site: Site, audience: Audience | str) -> SamlSettings | None:
-    """Return the enabled SAML settings of ``site`` for ``audience``, or None.
-
-    Without the bulky columns (metadata, certificates, the SP key: several
-    kB a row), only their digests (``SamlSettings.version``): what is built
-    from them is cached; reading one of them loads it then.
-    """
+    """Return the enabled SAML settings of ``site`` for ``audience``, or None."""
     settings: SamlSettings | None = (
-        _light(SamlSettings.objects.for_site(site)).filter(audience=audience).first()
+        SamlSettings.objects.for_site(site).filter(audience=audience, enabled=True).first()
     )
     if settings is not None:
         settings.site = site
@@ -67,21 +61,17 @@ def saml_settings_get_by_public_id(
 ) -> SamlSettings | None:
     """Return the enabled SAML settings for ``audience`` of the site whose
     public ID is ``site_id``, with the site, in one query; or None.
+
+    The whole row: deferring its bulky columns (metadata, certificates,
+    key) and loading their digests instead costs more in the ORM than
+    their few kB cost to read (bench.saml_acs_profile).
     """
     settings: SamlSettings | None = (
-        _light(SamlSettings.objects.filter(site__site_id=site_id, audience=audience))
+        SamlSettings.objects.filter(site__site_id=site_id, audience=audience, enabled=True)
         .select_related("site")
         .first()
     )
     return settings
-
-
-def _light(queryset: Any) -> Any:
-    return (
-        queryset.filter(enabled=True)
-        .defer(*BULKY_FIELDS)
-        .annotate(**{f"md5_{name}": MD5(name) for name in BULKY_FIELDS})
-    )
 
 
 def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:

@@ -13,18 +13,6 @@ from tenants.models import Audience, Site, SiteOwned
 
 BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
-# The large columns (metadata, certificates, the SP key): the sign-in path
-# loads their MD5 digests, computed by the database, instead of the text
-# (``sso.saml.config.saml_settings_get``); the SP configuration built from
-# them is cached under ``SamlSettings.version``.
-BULKY_FIELDS = (
-    "metadata_xml",
-    "idp_metadata_xml",
-    "sp_private_key_encrypted",
-    "sp_certificate",
-    "signing_cert",
-    "signing_cert_next",
-)
 
 
 class SamlSettings(SiteOwned):
@@ -161,22 +149,11 @@ class SamlSettings(SiteOwned):
 
         A digest of every stored field, not ``updated_at`` alone: a queryset
         ``.update()`` leaves that untouched. Hashing the few kB of a row costs
-        microseconds, against tens of ms to build an SP configuration. The
-        bulky fields enter by their MD5, which the database computed where
-        they were not loaded (``md5_<field>``): the same either way.
+        microseconds, against tens of ms to build an SP configuration.
         """
         digest = hashlib.sha256()
-        deferred = self.get_deferred_fields()
         for field in self._meta.concrete_fields:
-            name = field.attname
-            if name in BULKY_FIELDS:
-                md5 = getattr(self, f"md5_{name}", None) if name in deferred else None
-                if md5 is None:
-                    text = str(field.value_from_object(self))
-                    md5 = hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
-                digest.update(f"{name}#{md5}\0".encode())
-            else:
-                digest.update(f"{name}={field.value_from_object(self)!r}\0".encode())
+            digest.update(f"{field.attname}={field.value_from_object(self)!r}\0".encode())
         return f"{self.pk}:{digest.hexdigest()[:32]}"
 
 

@@ -9,7 +9,6 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from devidp.idp import DevIdp
-from sso.saml.config import saml_settings_get
 from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, Site
@@ -54,19 +53,3 @@ def test_sp_initiated_sign_in_adds_one_session_row(
     assert request_id not in decoded[f"sso_saml:{saml_site.pk}:agent"]["authn"]  # used up
     assert "subject" not in decoded[f"sso_saml:{saml_site.pk}:agent"]
     assert not [key for key in decoded if key.startswith("_saml2")]  # no identity cache
-
-
-def test_settings_loaded_without_their_bulky_columns_have_the_same_version(
-    saml_site: Site,
-) -> None:
-    light = saml_settings_get(site=saml_site, audience=Audience.AGENT)
-    full = SamlSettings.objects.get(site=saml_site)
-
-    assert light is not None
-    assert "idp_metadata_xml" in light.get_deferred_fields()
-    assert light.version == full.version
-    SamlSettings.objects.filter(pk=full.pk).update(signing_cert_next="x")
-    changed = saml_settings_get(site=saml_site, audience=Audience.AGENT)
-    assert changed is not None
-    assert changed.version != full.version
-    assert changed.version == SamlSettings.objects.get(pk=full.pk).version
