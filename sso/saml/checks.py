@@ -1,10 +1,12 @@
 """Checks of a SAMLResponse that pysaml2 does not make, or does not name.
 
-``response_precheck`` runs before pysaml2 sees the message: size, safe
+``response_precheck`` runs before any signature is verified: size, safe
 parsing (no DTD, no entities), the root element, version, signature
 algorithms, Destination, IssueInstant, and InResponseTo against this
-browser's outstanding requests for this site and audience. ``refusal_for``
-turns pysaml2's exceptions into our reason codes.
+browser's outstanding requests for this site and audience; it returns the
+parsed document, which ``sso.saml.verify`` and ``assertion_checks`` read
+(nothing parses the message again). ``refusal_for`` turns pysaml2's
+exceptions into our reason codes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import lxml.etree
@@ -37,7 +40,7 @@ _SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 _SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 _BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
 _STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
-_WEAK_ALGORITHMS = frozenset(
+WEAK_ALGORITHMS = frozenset(
     {
         "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
         "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
@@ -50,6 +53,14 @@ _WEAK_ALGORITHMS = frozenset(
 )
 
 
+@dataclass(frozen=True)
+class Prechecked:
+    """The parsed Response (lxml) and its assertion's ID ("" if encrypted)."""
+
+    root: Any
+    assertion_id: str
+
+
 def response_precheck(
     encoded: str,
     *,
@@ -59,8 +70,9 @@ def response_precheck(
     outstanding: dict[str, Any],
     now: dt.datetime,
     max_age: dt.timedelta,
-) -> str:
-    """Check the base64 ``encoded`` SAMLResponse; return its assertion ID.
+) -> Prechecked:
+    """Check the base64 ``encoded`` SAMLResponse; return it parsed, with its
+    assertion ID.
 
     Raise SignInRefused for a message too large, not XML, with a DOCTYPE,
     not a samlp:Response, of another SAML version, without exactly one
@@ -77,7 +89,7 @@ def response_precheck(
         raise SignInRefused(RefusalReason.SAML_TOO_LARGE, detail={"check": "size"})
     check_passed("size", size=len(encoded), limit=RESPONSE_MAX_BYTES)
     try:
-        root = xml_parse(base64.b64decode(encoded, validate=False))
+        root = xml_parse(base64.b64decode(encoded, validate=False), comments=False)
     except (ValueError, binascii.Error, lxml.etree.XMLSyntaxError) as exc:
         # ValueError covers a DOCTYPE: no DTD or entity is ever expanded.
         raise SignInRefused(
@@ -108,10 +120,10 @@ def response_precheck(
         node.get("Algorithm", "")
         for node in root.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
     }
-    if not allow_sha1 and algorithms & _WEAK_ALGORITHMS:
+    if not allow_sha1 and algorithms & WEAK_ALGORITHMS:
         raise SignInRefused(
             RefusalReason.SAML_WEAK_ALGORITHM,
-            detail={"check": "algorithm", "algorithms": sorted(algorithms & _WEAK_ALGORITHMS)},
+            detail={"check": "algorithm", "algorithms": sorted(algorithms & WEAK_ALGORITHMS)},
         )
     check_passed(
         "algorithm", algorithms=", ".join(sorted(a.rsplit("#", 1)[-1] for a in algorithms))
@@ -139,7 +151,9 @@ def response_precheck(
     if not in_response_to and not allow_unsolicited:
         raise SignInRefused(RefusalReason.SAML_UNSOLICITED, detail={"check": "in_response_to"})
     check_passed("in_response_to", solicited=bool(in_response_to))
-    return str(assertions[0].get("ID", ""))[:80] if assertions else ""
+    return Prechecked(
+        root=root, assertion_id=str(assertions[0].get("ID", ""))[:80] if assertions else ""
+    )
 
 
 def _recipients_precheck(root: Any, acs_url: str) -> None:

@@ -48,7 +48,30 @@ _keydir: Path | None = None
 
 def saml_settings_get(*, site: Site, audience: Audience | str) -> SamlSettings | None:
     """Return the enabled SAML settings of ``site`` for ``audience``, or None."""
-    return SamlSettings.objects.for_site(site).filter(audience=audience, enabled=True).first()
+    settings: SamlSettings | None = (
+        SamlSettings.objects.for_site(site).filter(audience=audience, enabled=True).first()
+    )
+    if settings is not None:
+        settings.site = site
+    return settings
+
+
+def saml_settings_get_by_public_id(
+    *, site_id: int, audience: Audience | str
+) -> SamlSettings | None:
+    """Return the enabled SAML settings for ``audience`` of the site whose
+    public ID is ``site_id``, with the site, in one query; or None.
+
+    The whole row: deferring its bulky columns (metadata, certificates,
+    key) and loading their digests instead costs more in the ORM than
+    their few kB cost to read (bench.saml_acs_profile).
+    """
+    settings: SamlSettings | None = (
+        SamlSettings.objects.filter(site__site_id=site_id, audience=audience, enabled=True)
+        .select_related("site")
+        .first()
+    )
+    return settings
 
 
 def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:

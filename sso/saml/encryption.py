@@ -1,8 +1,9 @@
 """Decryption of encrypted assertions, in-process with python-xmlsec.
 
-Called by pysaml2's own response parsing (``SecurityContext.decrypt`` ->
-``InProcessCryptoBackend.decrypt``), so the decrypted assertion goes through
-the signature check and every other check exactly as a plain one does.
+Called by the ACS (``sso.saml.verify``) on the parsed response, so the
+decrypted assertion goes through the signature check and every other check
+exactly as a plain one does; pysaml2's backend (``sso.saml.crypto``) uses
+the same code.
 
 Only what Okta, Entra ID and ADFS offer and is sound: AES-GCM or AES-CBC for
 the data, RSA-OAEP for the key transport. RSA PKCS#1 v1.5 key transport
@@ -11,6 +12,8 @@ but ours.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import lxml.etree
 import xmlsec
@@ -55,20 +58,30 @@ def xml_decrypt(enctext: str | bytes, *, key_file: str) -> str:
     data = root.find(f".//{{{_XENC}}}EncryptedData")
     if data is None:
         raise AssertionDecryptError("nothing encrypted")
+    key = xmlsec.Key.from_file(key_file, xmlsec.constants.KeyDataFormatPem)
+    encrypted_data_decrypt(data, key=key)
+    return str(lxml.etree.tostring(root, encoding="unicode"))
+
+
+def encrypted_data_decrypt(data: Any, *, key: xmlsec.Key) -> Any:
+    """Decrypt the xenc:EncryptedData element ``data`` in place with the
+    private ``key``; return the element it decrypted to. Raise
+    AssertionDecryptError if it does not decrypt or uses an algorithm not
+    allowed above.
+    """
     method = data.find(f"{{{_XENC}}}EncryptionMethod")
     keys = data.findall(f".//{{{_XENC}}}EncryptedKey/{{{_XENC}}}EncryptionMethod")
     if (
         method is None
         or method.get("Algorithm") not in DATA_ALGORITHMS
         or not keys
-        or any(key.get("Algorithm") not in KEY_TRANSPORT_ALGORITHMS for key in keys)
+        or any(node.get("Algorithm") not in KEY_TRANSPORT_ALGORITHMS for node in keys)
     ):
         raise AssertionDecryptError("encryption algorithm not allowed")
     manager = xmlsec.KeysManager()
-    manager.add_key(xmlsec.Key.from_file(key_file, xmlsec.constants.KeyDataFormatPem))
+    manager.add_key(key)
     context = xmlsec.EncryptionContext(manager)
     try:
-        context.decrypt(data)
+        return context.decrypt(data)
     except xmlsec.Error as exc:
         raise AssertionDecryptError("does not decrypt") from exc
-    return str(lxml.etree.tostring(root, encoding="unicode"))

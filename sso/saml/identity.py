@@ -14,6 +14,7 @@ from saml2.time_util import str_to_time
 from sso.checktrace import check_passed
 from sso.saml.config import CLOCK_LEEWAY
 from sso.saml.models import SamlSettings
+from sso.saml.state import saml_logout_data
 from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
@@ -88,6 +89,10 @@ def identity_from_session_info(
         subject=email,
         claims=dict(session_info.get("ava") or {}),
         reference=assertion_id[:80],
+        logout=saml_logout_data(
+            name_id=session_info.get("name_id"),
+            session_index=str(session_info.get("session_index") or ""),
+        ),
     )
 
 

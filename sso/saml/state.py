@@ -8,9 +8,12 @@ B, nor an agent's request at the visitor ACS:
 - the outstanding requests this browser sent (``kind`` "authn" for
   AuthnRequests; other kinds, e.g. "logout", for the single-logout side):
   their ID, the return address and when they were sent; each is used once;
-- the subject of the last SAML sign-in: its NameID (pysaml2's own compact
-  encoding, ``saml2.ident.code``; None when the identity came from an
-  attribute) and its SessionIndex, for single logout.
+The subject of a SAML sign-in (its NameID in pysaml2's compact encoding,
+``saml2.ident.code``, and its SessionIndex), which single logout needs, is
+not kept here: it travels with the identity into ``sign_in()``
+(``VerifiedIdentity.logout``, see ``saml_logout_data``) and lives in the
+session binding, so a sign-in writes one session row, not two. Sign-ins
+made before that kept it here; ``saml_subject_get`` still reads those.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from django.http import HttpRequest
 from saml2.ident import code, decode
 from saml2.saml import NameID
 
+from sso_site.signin.session import logout_data
 from tenants.models import Audience, Site
 
 # A browser keeps at most this many requests outstanding per kind, site and
@@ -83,28 +87,22 @@ def saml_request_consume(
     return found
 
 
-def saml_subject_remember(
-    request: HttpRequest,
-    *,
-    site: Site,
-    audience: Audience | str,
-    name_id: NameID | None,
-    session_index: str | None,
-) -> None:
-    """Remember who signed in by SAML at ``site`` for ``audience``."""
-    state = _state(request, site=site, audience=audience)
-    state["subject"] = {
-        "name_id": code(name_id) if name_id is not None else None,
+def saml_logout_data(*, name_id: NameID | None, session_index: str | None) -> dict[str, str]:
+    """Return what single logout needs of a sign-in, for ``VerifiedIdentity.logout``."""
+    return {
+        "name_id": code(name_id) if name_id is not None else "",
         "session_index": session_index or "",
     }
-    _save(request, site=site, audience=audience, state=state)
 
 
 def saml_subject_get(
     request: HttpRequest, *, site: Site, audience: Audience | str
 ) -> SamlSubject | None:
     """Return the subject of this browser's SAML sign-in at ``site``, or None."""
-    subject = _state(request, site=site, audience=audience).get("subject")
+    subject: Any = logout_data(request, site=site, audience=audience)
+    if "session_index" not in subject:
+        # A sign-in from before the subject moved into the session binding.
+        subject = _state(request, site=site, audience=audience).get("subject")
     if not isinstance(subject, dict):
         return None
     encoded = subject.get("name_id")
@@ -115,7 +113,9 @@ def saml_subject_get(
 
 
 def saml_subject_forget(request: HttpRequest, *, site: Site, audience: Audience | str) -> None:
-    """Forget the subject (after single logout)."""
+    """Forget the subject (after single logout); ``sign_out()`` already
+    dropped the binding that held it, only an older sign-in's is left here.
+    """
     state = _state(request, site=site, audience=audience)
     if state.pop("subject", None) is not None:
         _save(request, site=site, audience=audience, state=state)

@@ -26,10 +26,9 @@ from saml2.metadata import entity_descriptor
 from typing_extensions import override
 
 from sso.saml.acs import saml_response_verify
-from sso.saml.config import saml_settings_get, sp_config_get
+from sso.saml.config import saml_settings_get_by_public_id, sp_config_get
 from sso.saml.identity import identity_from_session_info
 from sso.saml.models import SamlSettings
-from sso.saml.state import saml_subject_remember
 from sso.saml.testconnection import saml_test_finish, saml_test_nonce
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
@@ -54,12 +53,15 @@ class SiteSamlMixin(View):
     @override
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
-        self.site = site_get_by_public_id(site_id=kwargs["site_id"])
-        self.saml = None
-        if self.site is not None:
-            self.saml = saml_settings_get(site=self.site, audience=self.audience)
-        if self.saml is not None and self.site is not None:
-            self.saml.site = self.site  # already loaded: spare the FK query
+        # One query for both where the site has SAML settings (the sign-in
+        # path); the site alone otherwise, for the refusal.
+        self.saml = saml_settings_get_by_public_id(
+            site_id=kwargs["site_id"], audience=self.audience
+        )
+        if self.saml is not None:
+            self.site = self.saml.site
+        else:
+            self.site = site_get_by_public_id(site_id=kwargs["site_id"])
 
     @override
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -102,7 +104,9 @@ class AgentAcsView(SiteSamlMixin):
     """Verify the IdP's answer (``sso.saml.acs``), then hand the identity to
     the session layer. The replay record, the success audit row and the
     session binding are written in one transaction, for a sign-in that
-    completes only.
+    completes only. The binding also holds what single logout needs (the
+    NameID and SessionIndex, ``VerifiedIdentity.logout``): the SAML session
+    is only read here, and written only to forget the answered request.
     """
 
     def post(self, request: HttpRequest, site_id: int) -> HttpResponse:
@@ -134,13 +138,6 @@ class AgentAcsView(SiteSamlMixin):
                 )
         except SignInRefused as exc:
             return self.refuse(request, exc)
-        saml_subject_remember(
-            request,
-            site=self.site,
-            audience=self.audience,
-            name_id=verified.name_id,
-            session_index=verified.session_index,
-        )
         return HttpResponseRedirect(result.redirect_to)
 
 

@@ -42,7 +42,10 @@ class VerifiedIdentity:
     assertion ID) kept in the audit log. ``jit_role``, set by an adapter only
     when the site enables just-in-time creation, creates an unknown agent
     with that role. ``single_use``, when set, is spent by ``sign_in()``:
-    an adapter that sets it must go on to ``sign_in()``.
+    an adapter that sets it must go on to ``sign_in()``. ``logout`` is what
+    the protocol's single logout will need of this sign-in (SAML: the NameID
+    and SessionIndex), short strings kept in the session binding
+    (``sso_site.signin.session.logout_data``).
     """
 
     site: Site
@@ -53,6 +56,7 @@ class VerifiedIdentity:
     reference: str = ""
     jit_role: str = ""
     single_use: SingleUse | None = None
+    logout: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,11 @@ def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
     site = principal.site if principal is not None else None
     if principal is not None:
         binding = request.session.get(session_key_for(audience), {})
+        # The logout hooks run after this flush (the IdP's single logout):
+        # they get what the ended sign-in kept for them from the request.
+        ended = getattr(request, "_sso_ended_logout", {})
+        ended[str(audience)] = (principal.site.pk, dict(binding.get("logout") or {}))
+        request._sso_ended_logout = ended  # type: ignore[attr-defined]
         audit_record(
             request,
             site=site,
@@ -148,6 +153,18 @@ def sign_out(request: HttpRequest, *, audience: Audience) -> Site | None:
         )
     request.session.flush()
     return site
+
+
+def logout_data(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:
+    """Return what the sign-in of ``audience`` at ``site`` kept for its
+    protocol's logout (``VerifiedIdentity.logout``): the session's own
+    binding, or the one ``sign_out()`` ended during this request; else {}.
+    """
+    binding = request.session.get(session_key_for(audience)) or {}
+    if binding.get("site") == site.pk and isinstance(binding.get("logout"), dict):
+        return dict(binding["logout"])
+    ended_site, data = getattr(request, "_sso_ended_logout", {}).get(str(audience), (0, {}))
+    return dict(data) if ended_site == site.pk else {}
 
 
 @overload
@@ -356,6 +373,7 @@ def _session_bind(
         "principal": principal.pk,
         "protocol": str(identity.protocol),
         "at": int(time.time()),
+        **({"logout": dict(identity.logout)} if identity.logout else {}),
     }
     site = identity.site
     request.session.set_expiry(0 if site.session_ends_with_browser else site.session_lifetime)
