@@ -54,9 +54,9 @@ SITE_ID = 90201
 MANY_BASE = 300_000
 EMAIL = "agent@signin.bench.example"
 LUA = Path(__file__).with_name("signin_floor.lua")
-# A first guess at sign-ins per second, to size the bodies of the first run;
-# later runs size them from what the last one measured.
-GUESS = {1: 300.0, 8: 600.0}
+# A first guess at sign-ins per second, to size the bodies of the warm-up;
+# later runs size them from the best rate measured so far on that path.
+GUESS = 300.0
 
 
 @dataclass
@@ -263,8 +263,8 @@ def measure(
 ) -> dict[str, float]:
     """Make the bodies, run wrk, keep and return the result."""
     key = key or (path, connections)
-    past = side.results.get(key, [])
-    rate = max(r["rate"] for r in past) if past else GUESS[connections]
+    past = side.results.get(key) or side.results.get((f"warm-up {path}", 8), [])
+    rate = max(r["rate"] for r in past) if past else GUESS
     count = int(max(rate, 20) * seconds * 1.5) + 50
     name = bodies(kit, side, path, count, targets or [])
     try:
