@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 SPID_VENV ?= .venv-spid
 PY := $(VENV)/bin/python
-APT_PACKAGES := xmlsec1 chromium chromium-driver nginx
+APT_PACKAGES := xmlsec1 chromium chromium-driver nginx wrk
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup system-deps run test pytest lint format typecheck qa bench worker beat serve load

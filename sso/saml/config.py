@@ -1,31 +1,44 @@
 """Per-site SP configuration, built once per (site, audience, settings
 version, host) and cached in the process.
 
-Building a pysaml2 ``SPConfig`` parses the IdP metadata and loading the SP key
-is slow (tens of ms, see PERF_NOTES); doing it per request was the main cost
-of djangosaml2's defaults. The cache key includes the settings' version (a
-digest of the stored row), so a change, in the admin or by a queryset
-``.update()``, takes effect on the next request without a restart.
+Building a pysaml2 ``SPConfig`` parses the IdP metadata (a few ms); doing it
+per request was the main cost of djangosaml2's defaults. The cache key
+includes the settings' version (a digest of the stored row), so a change, in
+the admin or by a queryset ``.update()``, takes effect on the next request
+without a restart.
+
+The cache is least-recently-used and bounded by memory: each entry is
+charged an estimate of what it holds (``sp_config_bytes``, measured by
+``bench.signin_floor``) against ``SSO_SAML_SP_CACHE_MB`` per process, so a
+process serving thousands of sites keeps the ones in use. What every site's
+configuration would hold alike (pysaml2's attribute converters, ~95 KB) is
+built once and shared, and the SP key is parsed only when something signs.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.assertion import Policy
+from saml2.attribute_converter import ac_factory
 from saml2.config import SPConfig
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from typing_extensions import override
 
 from sso.saml.crypto import security_context_build
 from sso.saml.models import SamlSettings
@@ -34,7 +47,14 @@ from tenants.models import Audience, Site
 
 # Small leeway for clocks that are not quite in step, in seconds.
 CLOCK_LEEWAY = 60
-CACHE_MAX = 256
+# Memory per process for cached SP configurations, in MB (README).
+DEFAULT_CACHE_MB = 128
+# What one cached configuration holds, measured with tracemalloc by
+# ``bench.signin_floor`` (pysaml2 7.5): a fixed part, and the parsed IdP
+# metadata, which grows with its size (an IdP that publishes a whole
+# federation's metadata costs megabytes).
+SP_CONFIG_BASE_BYTES = 40 * 1024
+SP_CONFIG_BYTES_PER_METADATA_BYTE = 6
 
 # Functions (settings, config dict) -> None that add to a site's SP
 # configuration; apps above this one register theirs (lifecycle: the next SP
@@ -42,7 +62,9 @@ CACHE_MAX = 256
 SP_CONFIG_HOOKS: list[Callable[[SamlSettings, dict[str, Any]], None]] = []
 
 _lock = threading.Lock()
-_cache: dict[tuple[int, str, str, str], SPConfig] = {}
+# Least recently used first; each value with the bytes it is charged.
+_cache: OrderedDict[tuple[int, str, str, str], tuple[SPConfig, int]] = OrderedDict()
+_cache_bytes = 0
 _keydir: Path | None = None
 
 
@@ -86,27 +108,59 @@ def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> di
 def sp_config_get(request: HttpRequest, *, settings: SamlSettings) -> SPConfig:
     """Return the cached SP configuration for ``settings`` at this host."""
     key = (settings.site_id, str(settings.audience), settings.version, request.get_host())
-    conf = _cache.get(key)
-    if conf is None:
-        with _lock:
-            conf = _cache.get(key)
-            if conf is None:
-                urls = sp_urls(request, site=settings.site, audience=settings.audience)
-                conf = _build(settings, urls)
-                # Older versions of this site's settings are dead weight; and
-                # the cache stays bounded (oldest first) however many sites.
-                for stale in [k for k in _cache if k[:2] == key[:2]]:
-                    del _cache[stale]
-                while len(_cache) >= CACHE_MAX:
-                    del _cache[next(iter(_cache))]
-                _cache[key] = conf
+    with _lock:
+        entry = _cache.get(key)
+        if entry is not None:
+            _cache.move_to_end(key)
+            return entry[0]
+    # Built outside the lock: one slow site does not hold up the others; two
+    # requests racing for the same new entry build it twice, harmlessly.
+    urls = sp_urls(request, site=settings.site, audience=settings.audience)
+    conf = _build(settings, urls)
+    _cache_put(key, conf, sp_config_bytes(settings))
     return conf
+
+
+def sp_config_bytes(settings: SamlSettings) -> int:
+    """Return the memory a cached configuration of ``settings`` is charged."""
+    metadata = len(settings.idp_metadata_xml)
+    return SP_CONFIG_BASE_BYTES + SP_CONFIG_BYTES_PER_METADATA_BYTE * metadata
+
+
+def sp_cache_budget() -> int:
+    """Return the bytes the cache may hold in this process."""
+    megabytes = getattr(django_settings, "SSO_SAML_SP_CACHE_MB", DEFAULT_CACHE_MB)
+    return int(float(megabytes) * 2**20)
+
+
+def sp_cache_stats() -> dict[str, int]:
+    """Return the cache's entries, the bytes they are charged, its budget."""
+    with _lock:
+        return {"entries": len(_cache), "bytes": _cache_bytes, "budget": sp_cache_budget()}
+
+
+def _cache_put(key: tuple[int, str, str, str], conf: SPConfig, size: int) -> None:
+    global _cache_bytes
+    budget = sp_cache_budget()
+    with _lock:
+        # Older versions of this site's settings at this host (and a racing
+        # twin of this entry) are dead weight.
+        for stale in [k for k in _cache if (k[0], k[1], k[3]) == (key[0], key[1], key[3])]:
+            _cache_bytes -= _cache.pop(stale)[1]
+        # The least recently used go first; the newest entry always stays,
+        # even alone over the budget.
+        while _cache and _cache_bytes + size > budget:
+            _cache_bytes -= _cache.popitem(last=False)[1][1]
+        _cache[key] = (conf, size)
+        _cache_bytes += size
 
 
 def sp_config_cache_clear() -> None:
     """Forget every cached configuration (tests)."""
+    global _cache_bytes
     with _lock:
         _cache.clear()
+        _cache_bytes = 0
 
 
 def _key_files(settings: SamlSettings) -> tuple[str, str]:
@@ -185,17 +239,62 @@ def _config_dict(settings: SamlSettings, urls: dict[str, str]) -> dict[str, Any]
     }
 
 
+class SiteSPConfig(SPConfig):  # type: ignore[misc]
+    """pysaml2's SP configuration, lighter to build and to keep."""
+
+    @override
+    def load_complex(self, cnf: dict[str, Any]) -> None:
+        # pysaml2 builds its attribute converters (~95 KB of maps, the same
+        # for every site) per configuration: share one set. They are only
+        # read once built.
+        self.setattr("", "attribute_converters", _attribute_converters())
+        self.setattr("", "metadata", self.load_metadata(cnf["metadata"]))
+        for service, spec in cnf.get("service", {}).items():
+            self.setattr(service, "policy", Policy(spec.get("policy"), self.metadata))
+
+    @override
+    def load_metadata(self, metadata_conf: dict[str, Any]) -> Any:
+        # The metadata store makes its own security context, which parses
+        # (and validates: ~36 ms) the SP key, to check signed metadata it
+        # fetches itself. Ours is inline, checked on save; it needs no key.
+        key_file: str | None = getattr(self, "key_file", None)
+        self.key_file = None
+        try:
+            return super().load_metadata(metadata_conf)
+        finally:
+            self.key_file = key_file
+
+    @functools.cached_property
+    def sso_signing_key(self) -> Any:
+        """Return the SP's private key, for our own signatures
+        (``sso.saml.signing``): never pysaml2's process-wide signers.
+
+        Parsed on first use (sign-in requests where the site signs them,
+        logout), not per configuration. The RSA consistency checks are
+        skipped (they cost ~36 ms): the key is our own, generated here and
+        stored under authenticated encryption, not input from outside.
+        """
+        return serialization.load_pem_private_key(
+            Path(str(self.key_file)).read_bytes(),
+            password=None,
+            unsafe_skip_rsa_key_validation=True,
+        )
+
+
+@functools.cache
+def _attribute_converters() -> list[Any]:
+    converters: list[Any] = ac_factory()
+    for converter in converters:
+        converter.adjust()  # its reverse maps, filled now rather than on first use
+    return converters
+
+
 def _build(settings: SamlSettings, urls: dict[str, str]) -> SPConfig:
-    conf = SPConfig()
+    conf = SiteSPConfig()
     config = _config_dict(settings, urls)
     for hook in SP_CONFIG_HOOKS:
         hook(settings, config)
     conf.load(config)
     conf.sso_security_context = security_context_build(conf)
-    # Our own signatures (sso.saml.signing) take the key from here, per
-    # call: never pysaml2's process-wide signer objects.
-    conf.sso_signing_key = serialization.load_pem_private_key(
-        Path(conf.key_file).read_bytes(), password=None
-    )
     conf.sso_settings_version = settings.version
     return conf

@@ -276,6 +276,9 @@ SAML_CSP_HANDLER = ""  # pages set their own headers; no django-csp here
 # (the clock leeway comes on top). An IdP session older than this must
 # re-authenticate (ForceAuthn) or the site's operator raises this.
 SSO_SAML_MAX_AUTHN_AGE = int(os.environ.get("SSO_SAML_MAX_AUTHN_AGE", "300"))
+# Memory each process may spend on cached per-site SAML SP configurations
+# (least recently used go first; ~45-60 KB a site, see sso.saml.config).
+SSO_SAML_SP_CACHE_MB = float(os.environ.get("SSO_SAML_SP_CACHE_MB", "128"))
 
 LOGGING = {
     "version": 1,
