@@ -24,8 +24,8 @@ from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Audience, LoginEvent, Site
+from tests.fixtures.saml import DSIG_NS, SAML_NS, ResponseFactory, acs_post, sign_in_start
 from tests.security.test_saml_attacks import _wrap_in_advice, _wrap_same_id
-from tests.sso.saml.conftest import DSIG_NS, SAML_NS, ResponseFactory, acs_post, sign_in_start
 
 R = RefusalReason
 

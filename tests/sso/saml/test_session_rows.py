@@ -12,7 +12,7 @@ from devidp.idp import DevIdp
 from sso.saml.models import SamlSettings
 from sso_site.signin.keys import session_key_for
 from tenants.models import Agent, Audience, Site
-from tests.sso.saml.conftest import ResponseFactory, acs_post, sign_in_start
+from tests.fixtures.saml import ResponseFactory, acs_post, sign_in_start
 
 
 def test_idp_initiated_sign_in_writes_one_session_row(

@@ -12,7 +12,7 @@ from devidp.idp import DevIdp
 from sso.saml import config
 from sso.saml.models import SamlSettings
 from tests.factories import SiteFactory
-from tests.sso.saml.conftest import saml_settings_create
+from tests.fixtures.saml import saml_settings_create
 
 pytestmark = pytest.mark.django_db
 
