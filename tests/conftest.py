@@ -22,6 +22,7 @@ from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.session import sign_in
 from tenants.models import Agent, Audience, Protocol, Site
 from tests.factories import AgentFactory, SiteFactory
+from tests.fixtures.cache import app_cache_clear
 
 pytest_plugins = [
     "tests.fixtures.chats",
@@ -29,6 +30,16 @@ pytest_plugins = [
     "tests.fixtures.oidc",
     "tests.fixtures.saml",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_cache_from_earlier_runs() -> None:
+    """Start the run with none of an earlier run's cached values: row IDs
+    start again in a new test database, so a value cached under an ID
+    (the keys a JWT setting last verified with, say) would seem to be this
+    run's. The broker's keys stay (``app_cache_clear``).
+    """
+    app_cache_clear()
 
 
 @pytest.fixture
