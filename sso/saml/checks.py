@@ -116,15 +116,7 @@ def response_precheck(
             detail={"check": "one_assertion", "count": len(assertions) + len(encrypted)},
         )
     check_passed("one_assertion", encrypted=bool(encrypted))
-    algorithms = {
-        node.get("Algorithm", "")
-        for node in root.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
-    }
-    if not allow_sha1 and algorithms & WEAK_ALGORITHMS:
-        raise SignInRefused(
-            RefusalReason.SAML_WEAK_ALGORITHM,
-            detail={"check": "algorithm", "algorithms": sorted(algorithms & WEAK_ALGORITHMS)},
-        )
+    algorithms = weak_algorithms_refuse(root, allow_sha1=allow_sha1)
     check_passed(
         "algorithm", algorithms=", ".join(sorted(a.rsplit("#", 1)[-1] for a in algorithms))
     )
@@ -154,6 +146,23 @@ def response_precheck(
     return Prechecked(
         root=root, assertion_id=str(assertions[0].get("ID", ""))[:80] if assertions else ""
     )
+
+
+def weak_algorithms_refuse(node: Any, *, allow_sha1: bool) -> set[str]:
+    """Refuse ``node`` if a signature or digest method in it is SHA-1 or
+    weaker and the site does not allow SHA-1 (``saml_weak_algorithm``);
+    return the methods it names.
+    """
+    algorithms = {
+        method.get("Algorithm", "")
+        for method in node.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
+    }
+    if not allow_sha1 and algorithms & WEAK_ALGORITHMS:
+        raise SignInRefused(
+            RefusalReason.SAML_WEAK_ALGORITHM,
+            detail={"check": "algorithm", "algorithms": sorted(algorithms & WEAK_ALGORITHMS)},
+        )
+    return algorithms
 
 
 def _recipients_precheck(root: Any, acs_url: str) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 import xmlsec
 
 from sso.checktrace import check_passed
-from sso.saml.checks import WEAK_ALGORITHMS
+from sso.saml.checks import weak_algorithms_refuse
 from sso.saml.encryption import AssertionDecryptError, encrypted_data_decrypt
 from sso.saml.schema import schema_error
 from sso.saml.signing import certificates_pem
@@ -174,15 +174,7 @@ def _signed_element_check(
         raise SignInRefused(
             R.SAML_BAD_SIGNATURE, detail={"check": f"{what}_signature", "why": problem}
         )
-    algorithms = {
-        method.get("Algorithm", "")
-        for method in signature.iter(f"{{{_DSIG}}}SignatureMethod", f"{{{_DSIG}}}DigestMethod")
-    }
-    if not allow_sha1 and algorithms & WEAK_ALGORITHMS:
-        raise SignInRefused(
-            R.SAML_WEAK_ALGORITHM,
-            detail={"check": "algorithm", "algorithms": sorted(algorithms & WEAK_ALGORITHMS)},
-        )
+    weak_algorithms_refuse(signature, allow_sha1=allow_sha1)
     for key in keys.idp_signing:
         context = xmlsec.SignatureContext()
         context.register_id(node, "ID")
