@@ -16,8 +16,16 @@ over 1,000 of 10,000 sites against one site's, and the SP configuration
 cache's cost per site. The SAML responses are IdP-initiated (the site allows
 it): one POST per sign-in, the same for the floor.
 
+Also printed: CPU per sign-in of every process that serves it (the
+gunicorn master and workers, their PostgreSQL backends, PostgreSQL's WAL
+writer and Redis), from /proc: at 8 clients the cores are saturated, so the
+ratio of the rates follows the ratio of these costs. Redis and the WAL
+writer are shared with whatever else runs on the machine: on a busy one
+that column is an upper bound.
+
 Environment: ``SIGNIN_SECONDS`` (5) per run, ``SIGNIN_ROUNDS`` (2),
-``SIGNIN_SITES`` (10000) and ``SIGNIN_SPREAD`` (1000; 0 skips that part).
+``SIGNIN_SITES`` (10000), ``SIGNIN_SPREAD`` (1000; 0 skips that part) and
+``SIGNIN_PATHS`` (``jwt,saml``; one of them measures only that path).
 """
 
 from __future__ import annotations
@@ -68,6 +76,7 @@ class Side:
     cookie: str  # the session cookie a sign-in must set
     jwt_path: str
     saml: SamlTarget
+    pid: int = 0  # the gunicorn master, once serving
     results: dict[tuple[str, int], list[dict[str, float]]] = field(default_factory=dict)
 
 
@@ -174,7 +183,7 @@ def _many_email(site_id: int) -> str:
 
 
 @contextmanager
-def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[None]:
+def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[int]:
     """Run ``app`` in gunicorn, 2 sync workers, as deploy/serve.py runs the
     project (without its worker recycling: this measures a steady state).
     """
@@ -195,7 +204,7 @@ def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[No
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError(f"{app} did not come up") from None
                 time.sleep(0.3)
-        yield
+        yield server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -228,14 +237,63 @@ def _site_target(side: Side, site_id: int | str, email: str) -> SamlTarget:
     return SamlTarget(f"/sso/{site_id}/agent/saml/acs/", f"{base}/acs/", f"{base}/metadata/", email)
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: str) -> tuple[int, float] | None:
+    """Return (parent pid, CPU seconds) of process ``pid``, None if gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw.rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def serving_cpu(server_pid: int, database: str) -> float:
+    """Return the CPU seconds used so far by the processes serving sign-ins:
+    the gunicorn tree of ``server_pid``, PostgreSQL backends of ``database``,
+    the WAL writer and Redis. Zero where /proc is not there.
+    """
+    total = 0.0
+    parents: dict[str, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        stat = _proc_stat(entry.name)
+        if stat is not None:
+            parents[entry.name] = stat
+    for pid, (ppid, cpu) in parents.items():
+        if int(pid) == server_pid or ppid == server_pid:
+            total += cpu
+            continue
+        name = _cmdline(pid)
+        backend = name.startswith("postgres:") and (f" {database} " in name or "walwriter" in name)
+        if backend or name.startswith("redis-server"):
+            total += cpu
+    return total
+
+
 def wrk(side: Side, body_file: str, connections: int, seconds: float) -> dict[str, float]:
-    """Run wrk against ``side``; return sign-ins/s, p50, p99 (ms) and counts."""
+    """Run wrk against ``side``; return sign-ins/s, p50, p99 (ms), counts and
+    CPU ms per sign-in of the processes that serve it.
+    """
+    database = urllib.parse.urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    cpu_before = serving_cpu(side.pid, database)
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds:g}s"]
     command += ["--timeout", "30s", "-s", str(LUA), f"http://127.0.0.1:{side.port}"]
     command += ["--", body_file, side.cookie + "="]
     done = subprocess.run(  # noqa: S603 (our own command)
         command, capture_output=True, text=True, check=False, timeout=seconds + 120
     )
+    cpu = serving_cpu(side.pid, database) - cpu_before
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk said: {done.stdout[-500:]} {done.stderr[-500:]}")
@@ -248,6 +306,7 @@ def wrk(side: Side, body_file: str, connections: int, seconds: float) -> dict[st
         "ok": raw["ok"],
         "errors": raw["bad"] + raw["socket_errors"],
         "exhausted": raw["exhausted"],
+        "cpu": cpu * 1e3 / max(raw["ok"], 1),
     }
 
 
@@ -304,16 +363,16 @@ def median(results: list[dict[str, float]], what: str) -> float:
     return statistics.median(r[what] for r in results)
 
 
-def report(project: Side, floor: Side, rounds: int, seconds: float) -> None:
+def report(project: Side, floor: Side, rounds: int, seconds: float, paths: tuple[str, ...]) -> None:
     print(
         f"\nagent sign-ins, gunicorn 2 sync workers each,"
         f" {rounds} interleaved rounds of {seconds:g} s"
     )
     print(
         f"{'path':<5} {'clients':>7} {'project/s':>10} {'floor/s':>8} {'ratio':>6}"
-        f" {'p50 ms':>13} {'p99 ms':>13} {'errors':>8}"
+        f" {'p50 ms':>13} {'p99 ms':>13} {'CPU ms':>11} {'errors':>7}"
     )
-    for path in ("jwt", "saml"):
+    for path in paths:
         for connections in (1, 8):
             mine, base = project.results[(path, connections)], floor.results[(path, connections)]
             ratio = median(mine, "rate") / max(median(base, "rate"), 1e-9)
@@ -323,10 +382,14 @@ def report(project: Side, floor: Side, rounds: int, seconds: float) -> None:
                 f"{path:<5} {connections:>7}"
                 f" {median(mine, 'rate'):10.1f} {median(base, 'rate'):8.1f}"
                 f" {ratio:6.2f} {median(mine, 'p50'):6.1f}/{median(base, 'p50'):<6.1f}"
-                f" {median(mine, 'p99'):6.1f}/{median(base, 'p99'):<6.1f} {errors:8d}"
+                f" {median(mine, 'p99'):6.1f}/{median(base, 'p99'):<6.1f}"
+                f" {median(mine, 'cpu'):5.2f}/{median(base, 'cpu'):<5.2f} {errors:7d}"
                 f"   (ratio per round {min(ratios):.2f}-{max(ratios):.2f})"
             )
-    print("p50 and p99: project/floor; rates and latencies are medians of the rounds")
+    print(
+        "p50, p99 and CPU (all serving processes, per sign-in): project/floor;"
+        " medians of the rounds"
+    )
     if any(
         r["exhausted"]
         for results in (project.results, floor.results)
@@ -382,17 +445,26 @@ def main() -> int:
     rounds = int(os.environ.get("SIGNIN_ROUNDS", "2"))
     total = int(os.environ.get("SIGNIN_SITES", "10000"))
     spread = min(int(os.environ.get("SIGNIN_SPREAD", "1000")), total)
+    paths = tuple(p for p in ("jwt", "saml") if p in os.environ.get("SIGNIN_PATHS", "jwt,saml"))
     if shutil.which("wrk") is None:
         print("signin_floor: wrk is not installed (make setup installs it)", file=sys.stderr)
         return 1
     keydir = Path(tempfile.mkdtemp(prefix="signin-bench-"))
     try:
-        return _run(keydir, settings, seconds, rounds, total, spread)
+        return _run(keydir, settings, seconds, rounds, total, spread, paths or ("jwt", "saml"))
     finally:
         shutil.rmtree(keydir, ignore_errors=True)
 
 
-def _run(keydir: Path, settings: Any, seconds: float, rounds: int, total: int, spread: int) -> int:
+def _run(
+    keydir: Path,
+    settings: Any,
+    seconds: float,
+    rounds: int,
+    total: int,
+    spread: int,
+    paths: tuple[str, ...],
+) -> int:
     idp, jwt_key, site = fixtures(keydir)
     many = sites_many(site, total, spread) if spread else []
     pport, fport = free_port(), free_port()
@@ -436,27 +508,27 @@ def _run(keydir: Path, settings: Any, seconds: float, rounds: int, total: int, s
         "FLOOR_ACS_URL": floor.saml.acs_url,
     }
     with (
-        serving("sso_site.wsgi:application", pport, project_env, "/healthz"),
-        serving("bench.floor.wsgi:application", fport, floor_env, "/jwt/"),
+        serving("sso_site.wsgi:application", pport, project_env, "/healthz") as project.pid,
+        serving("bench.floor.wsgi:application", fport, floor_env, "/jwt/") as floor.pid,
     ):
         kit = _kit(idp, jwt_key, project)
         sample = kit.signer.body(kit.template(), project.saml, kit.placeholder)
         size = len(base64.b64decode(urllib.parse.unquote(sample.removeprefix("SAMLResponse="))))
         print(f"SAML: IdP-initiated Responses of {size} bytes, Response and Assertion signed")
         for side in (project, floor):  # warm up: imports, connections, caches
-            for path in ("jwt", "saml"):
+            for path in paths:
                 result = measure(kit, side, path, 8, 1.0, key=(f"warm-up {path}", 8))
                 if result["ok"] == 0:
                     print(f"signin_floor: no {side.name} {path} sign-in succeeded", file=sys.stderr)
                     return 1
         for _ in range(rounds):
-            for path in ("jwt", "saml"):
+            for path in paths:
                 for connections in (1, 8):
                     for side in (project, floor):
                         measure(kit, side, path, connections, seconds)
-        report(project, floor, rounds, seconds)
+        report(project, floor, rounds, seconds, paths)
         if many:
-            _spread(kit, project, many, total, rounds, seconds)
+            _spread(kit, project, many, total, rounds, seconds, paths)
     return 0
 
 
@@ -490,14 +562,20 @@ def _kit(idp: Any, jwt_key: Any, project: Side) -> Kit:
 
 
 def _spread(
-    kit: Kit, project: Side, many: list[int], total: int, rounds: int, seconds: float
+    kit: Kit,
+    project: Side,
+    many: list[int],
+    total: int,
+    rounds: int,
+    seconds: float,
+    paths: tuple[str, ...],
 ) -> None:
     targets = [(str(n), _many_email(n)) for n in many]
     # Warm up: each site's configuration built once in each worker (mostly).
-    for path in ("jwt", "saml"):
+    for path in paths:
         warm_up(kit, project, path, 2 * len(targets), targets)
     for _ in range(rounds):
-        for path in ("jwt", "saml"):
+        for path in paths:
             measure(kit, project, path, 8, seconds, key=(f"{path} one site", 8))
             measure(kit, project, path, 8, seconds, key=(f"{path} spread", 8), targets=targets)
     print(
@@ -507,7 +585,7 @@ def _spread(
     print(
         f"{'path':<5} {'one site/s':>10} {'spread/s':>9} {'ratio':>6} {'p99 ms':>13} {'errors':>7}"
     )
-    for path in ("jwt", "saml"):
+    for path in paths:
         one, spread = (
             project.results[(f"{path} one site", 8)],
             project.results[(f"{path} spread", 8)],
@@ -518,7 +596,8 @@ def _spread(
             f" {median(spread, 'rate') / max(median(one, 'rate'), 1e-9):6.2f}"
             f" {median(one, 'p99'):6.1f}/{median(spread, 'p99'):<6.1f} {errors:7d}"
         )
-    sp_cache_cost(many)
+    if "saml" in paths:
+        sp_cache_cost(many)
 
 
 if __name__ == "__main__":

@@ -14,15 +14,28 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
-from django_ratelimit.core import get_usage  # type: ignore[import-untyped]
+
+# The private helpers too: the counters counted here in one round trip are
+# the very ones get_usage() counts (same keys, windows and expiries).
+from django_ratelimit.core import (  # type: ignore[import-untyped]
+    _SIMPLE_KEYS,
+    EXPIRATION_FUDGE,
+    _get_window,
+    _make_cache_key,
+    _split_rate,
+    get_usage,
+)
 from redis.exceptions import RedisError
 
+from sso_site.redis_cache import RedisCache
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Audience, LoginEvent, Site
 from tenants.selectors import site_get_by_public_id
@@ -86,27 +99,75 @@ RULES: dict[str, tuple[Rule, ...]] = {
 }
 
 
-def _over_limit(request: HttpRequest, rules: tuple[Rule, ...]) -> tuple[str, int] | None:
-    """Count the request under each rule; return (rule, seconds left) if over one."""
-    worst: tuple[str, int] | None = None
+@dataclass(frozen=True, slots=True)
+class _Counter:
+    rule: Rule
+    key: str  # django-ratelimit's cache key: the same counter either way
+    ttl: int
+    limit: int
+    window: int  # when the window ends (unix time)
+
+
+def _counters(request: HttpRequest, rules: tuple[Rule, ...]) -> list[_Counter]:
+    """Return the window counters ``request`` counts under (django-ratelimit's
+    keys, windows and expiries, so both ways of counting share them).
+    """
+    counters = []
     for rule in rules:
         if rule.method and request.method != rule.method:
             continue
         rate = settings.SSO_RATE_LIMITS[rule.name]
-        try:
-            usage = get_usage(
-                request, group=f"sso:{rule.name}", key=rule.key, rate=rate, increment=True
-            )
-        except (RedisError, OSError):
-            logger.warning("rate limit: cache unavailable, not limiting")
-            return None
-        if usage and usage["should_limit"]:
-            left = max(int(usage["time_left"]), 1)
-            if usage["count"] == usage["limit"] + 1:
-                _audit(request, rule)
-            if worst is None or left > worst[1]:
-                worst = (rule.name, left)
+        limit, period = _split_rate(rate)
+        group = f"sso:{rule.name}"
+        value = rule.key(group, request) if callable(rule.key) else _SIMPLE_KEYS[rule.key](request)
+        window = _get_window(value, period)
+        key = _make_cache_key(group, window, rate, value, None)
+        counters.append(_Counter(rule, key, period + EXPIRATION_FUDGE, limit, window))
+    return counters
+
+
+def _over_limit(request: HttpRequest, rules: tuple[Rule, ...]) -> tuple[str, int] | None:
+    """Count the request under each rule; return (rule, seconds left) if over one.
+
+    On Redis every counter is counted in one round trip; on another cache,
+    one rule at a time through django-ratelimit.
+    """
+    worst: tuple[str, int] | None = None
+    counters = _counters(request, rules)
+    if not counters:
+        return None
+    try:
+        counts = _counts_incr(request, counters)
+    except (RedisError, OSError):
+        logger.warning("rate limit: cache unavailable, not limiting")
+        return None
+    for counter, count in zip(counters, counts, strict=True):
+        if count <= counter.limit:
+            continue
+        left = max(counter.window - int(time.time()), 1)
+        if count == counter.limit + 1:
+            _audit(request, counter.rule)
+        if worst is None or left > worst[1]:
+            worst = (counter.rule.name, left)
     return worst
+
+
+def _counts_incr(request: HttpRequest, counters: list[_Counter]) -> list[int]:
+    store = caches[settings.RATELIMIT_USE_CACHE]
+    if isinstance(store, RedisCache):
+        return store.counts_incr([(c.key, c.ttl) for c in counters])
+    counts = []
+    for counter in counters:
+        rule = counter.rule
+        usage = get_usage(
+            request,
+            group=f"sso:{rule.name}",
+            key=rule.key,
+            rate=settings.SSO_RATE_LIMITS[rule.name],
+            increment=True,
+        )
+        counts.append(int(usage["count"]) if usage else 0)
+    return counts
 
 
 def _audit(request: HttpRequest, rule: Rule) -> None:

@@ -11,6 +11,7 @@ process and opens its own connections.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -26,6 +27,21 @@ end
 return false
 """
 
+# Count one more in each window counter, starting a missing one at 1 with
+# its expiry (SET NX then INCR, as django-ratelimit does per counter), all
+# in one round trip: a sign-in is counted under several rules at once.
+_COUNT_IN_WINDOWS = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then
+    redis.call('EXPIRE', key, ARGV[i])
+  end
+  counts[i] = count
+end
+return counts
+"""
+
 
 class RedisCacheClient(DjangoRedisCacheClient):
     """Django's client, handing out one ``redis.Redis`` per pool."""
@@ -34,6 +50,7 @@ class RedisCacheClient(DjangoRedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
         self._incr_scripts: dict[int, Any] = {}
+        self._count_scripts: dict[int, Any] = {}
 
     def incr(self, key: Any, delta: int) -> Any:
         client = self.get_client(key, write=True)
@@ -44,6 +61,15 @@ class RedisCacheClient(DjangoRedisCacheClient):
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return value
+
+    def counts_incr(self, counters: Sequence[tuple[str, int]]) -> list[int]:
+        """Add one to each counter (key, seconds to live); return the counts."""
+        client = self.get_client(counters[0][0], write=True)
+        script = self._count_scripts.get(id(client))
+        if script is None:
+            script = self._count_scripts[id(client)] = client.register_script(_COUNT_IN_WINDOWS)
+        keys = [key for key, _ in counters]
+        return [int(count) for count in script(keys=keys, args=[ttl for _, ttl in counters])]
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         # Django's private helpers (not in its stubs): the pool of the
@@ -63,3 +89,13 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def counts_incr(self, counters: Sequence[tuple[str, int]]) -> list[int]:
+        """Add one to each of ``counters`` (key, seconds to live), creating a
+        missing one at 1 with that expiry, in one round trip; return the
+        counts. The keys are cache keys, versioned and prefixed here.
+        """
+        made = [(self.make_and_validate_key(key), ttl) for key, ttl in counters]
+        base: Any = self  # Django's client property (not in its stubs)
+        counts: list[int] = base._cache.counts_incr(made)
+        return counts

@@ -23,3 +23,17 @@ def test_incr_counts_an_existing_key_and_refuses_a_missing_one() -> None:
 def test_one_client_serves_every_call() -> None:
     backend = cache._cache  # type: ignore[attr-defined]
     assert backend.get_client("a") is backend.get_client("b", write=True)
+
+
+def test_counts_incr_counts_each_window_in_one_round_trip() -> None:
+    first, second = f"test:count:{uuid.uuid4().hex}", f"test:count:{uuid.uuid4().hex}"
+    backend = cache._cache  # type: ignore[attr-defined]
+    client = backend.get_client(write=True)
+    assert cache.counts_incr([(first, 60), (second, 5)]) == [1, 1]  # type: ignore[attr-defined]
+    assert cache.counts_incr([(first, 60), (second, 5)]) == [2, 2]  # type: ignore[attr-defined]
+    assert cache.get(first) == 2  # Django's cache reads the same counter
+    # A counter expires as django-ratelimit's cache.add() would set it: from
+    # its first count, not refreshed by later ones.
+    assert 55 <= client.ttl(cache.make_key(first)) <= 60
+    assert 0 < client.ttl(cache.make_key(second)) <= 5
+    cache.delete_many([first, second])
