@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractUser, Group, Permission
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from tenants.models import Agent, Audience, LoginEvent, Protocol, Site, SiteOperator, UsedToken
@@ -80,6 +81,47 @@ def agent_create(
     agent = Agent(site=site, email=email.strip(), name=name, role=role, source=source)
     agent.full_clean()
     agent.save()
+    return agent
+
+
+_AGENT_COLUMNS = tuple(f.column for f in Agent._meta.concrete_fields)
+_AGENT_NAMES = tuple(f.attname for f in Agent._meta.concrete_fields)
+
+
+@cache
+def _agent_touch_sql() -> str:
+    # Identifiers from the model's own metadata, values as parameters.
+    quote = connection.ops.quote_name
+    meta = Agent._meta
+    column = {f.name: f.column for f in meta.concrete_fields}
+    touched, site, key, active = (
+        quote(column[name]) for name in ("last_sign_in_at", "site", "email_key", "is_active")
+    )
+    returned = ", ".join(quote(c) for c in _AGENT_COLUMNS)
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {touched} = %s"  # noqa: S608
+        f" WHERE {site} = %s AND {key} = %s AND {active} RETURNING {returned}"
+    )
+
+
+def agent_sign_in_touch(*, site: Site, key: str, at: datetime) -> Agent | None:
+    """Set the last sign-in of ``site``'s active agent whose identity key is
+    ``key`` to ``at``; return that agent as it now is, or None when the site
+    has no active agent with that key (none, or an inactive one).
+
+    One statement where a lookup and a save took two: an UPDATE on the
+    (site, email_key) unique index that returns the row. It sends no model
+    signal: the receivers of agent saves act on changes of ``is_active``
+    only, which this never makes. In a sign-in's transaction, a later
+    refusal rolls the new time back.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_agent_touch_sql(), [at, site.pk, key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    agent = Agent.from_db(connection.alias, _AGENT_NAMES, row)
+    agent.site = site  # the caller's site: no query when it is read
     return agent
 
 

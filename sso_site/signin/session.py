@@ -36,6 +36,7 @@ from tenants.selectors import (
 )
 from tenants.services import (
     agent_create,
+    agent_sign_in_touch,
     audit_record,
     client_ip,
     token_consume,
@@ -260,7 +261,13 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
     """
     site = identity.site
     key = _key_for(identity, identity.subject)
-    agent = agent_get_by_key(site=site, key=key)
+    now = timezone.now()
+    # The usual case in one statement: the active agent found and its last
+    # sign-in set (rolled back with the transaction if a check below refuses).
+    agent = agent_sign_in_touch(site=site, key=key, at=now)
+    touched = agent is not None
+    if agent is None:
+        agent = agent_get_by_key(site=site, key=key)
     if agent is None and not identity.jit_role:
         raise _refused(RefusalReason.UNKNOWN_AGENT, identity)
     if agent is not None and not agent.is_active:
@@ -288,8 +295,11 @@ def _agent_for(identity: VerifiedIdentity) -> Agent:
     for name in changed:
         setattr(agent, name, mapped[name])
     changed += agent_groups_sign_in(site=site, agent=agent, claims=identity.claims)
-    agent.last_sign_in_at = timezone.now()
-    agent.save(update_fields=["last_sign_in_at", *changed])
+    if not touched:
+        agent.last_sign_in_at = now
+        changed.append("last_sign_in_at")
+    if changed:
+        agent.save(update_fields=changed)
     return agent
 
 

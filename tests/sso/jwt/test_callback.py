@@ -233,25 +233,25 @@ def test_a_sign_in_costs_few_queries(
     # more when this process last saw site ID 10001 as a site now gone).
     cold = _statements_of_a_sign_in(Client(), site, jwt_factory(site))
     assert len(cold) <= 16, "\n".join(q[:90] for q in cold)
-    # Then: one transaction for the sign-in (the jti spent, the agent by
-    # its identity key, its last sign-in, the audit row) and one for the
-    # session; the site's record costs one Redis GET and no query.
+    # Then: one transaction for the sign-in (the jti spent, the active agent
+    # by its identity key with its last sign-in set in one UPDATE ...
+    # RETURNING, the audit row) and the session in one statement of its
+    # own; the site's record costs one Redis GET and no query.
     warm = _statements_of_a_sign_in(Client(), site, jwt_factory(site))
     expected = [
         "BEGIN",
         'INSERT INTO "tenants_usedtoken"',
-        'SELECT "tenants_agent"',
         'UPDATE "tenants_agent" SET "last_sign_in_at"',
         'INSERT INTO "tenants_loginevent"',
         "COMMIT",
-        "BEGIN",
         'INSERT INTO "django_session"',
-        "COMMIT",
     ]
     assert len(warm) == len(expected), "\n".join(q[:90] for q in warm)
     for sql, start in zip(warm, expected, strict=True):
         assert sql.startswith(start), (sql, start)
-    assert "ORDER BY" not in warm[2]  # the unique index's row, no join to the site
+    # The unique index's row, no join to the site; an inactive agent is not touched.
+    assert "ORDER BY" not in warm[2]
+    assert '"is_active"' in warm[2]
 
 
 def test_a_token_refused_after_its_checks_stays_spent(
