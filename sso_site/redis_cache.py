@@ -90,6 +90,23 @@ class RedisCache(DjangoRedisCache):
         super().__init__(server, params)
         self._class = RedisCacheClient
 
+    def list_push(self, key: str, value: str, *, keep: int, timeout: int) -> None:
+        """Put ``value`` first in the list at ``key``, keep its first ``keep``
+        items and let it live ``timeout`` seconds more: one round trip.
+        """
+        name = self.make_and_validate_key(key)
+        base: Any = self  # Django's client property (not in its stubs)
+        pipe = base._cache.get_client(name, write=True).pipeline(transaction=False)
+        pipe.lpush(name, value).ltrim(name, 0, keep - 1).expire(name, timeout)
+        pipe.execute()
+
+    def list_get(self, key: str) -> list[str]:
+        """Return the list at ``key`` (see ``list_push``), first item first."""
+        name = self.make_and_validate_key(key)
+        base: Any = self
+        items = base._cache.get_client(name).lrange(name, 0, -1)
+        return [item.decode() for item in items]
+
     def counts_incr(self, counters: Sequence[tuple[str, int]]) -> list[int]:
         """Add one to each of ``counters`` (key, seconds to live), creating a
         missing one at 1 with that expiry, in one round trip; return the

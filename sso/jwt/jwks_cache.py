@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from typing import Any
 
 from django.core.cache import cache
+
+from sso_site.redis_cache import RedisCache
 
 logger = logging.getLogger("sso.jwt.keys")
 
@@ -53,6 +56,34 @@ class Store:
                 return False
             self._local[key] = (time.monotonic() + timeout, value)
             return True
+
+    def list_push(self, key: str, value: Any, *, keep: int, timeout: int) -> None:
+        """Put ``value`` (JSON) first in the list at ``key``, keeping ``keep``
+        items: on Redis one round trip, where a read and a write took two.
+        """
+        if not isinstance(cache, RedisCache):
+            self.set(key, [value, *(self.get(key) or [])][:keep], timeout=timeout)
+            return
+        try:
+            cache.list_push(key, json.dumps(value), keep=keep, timeout=timeout)
+        except Exception:  # any cache backend error: the process's own list
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            listed = [value, *self._local_list(key)][:keep]
+            self._local[key] = (time.monotonic() + timeout, listed)
+
+    def list_get(self, key: str) -> list[Any]:
+        """Return the list at ``key`` (see ``list_push``), newest first."""
+        if not isinstance(cache, RedisCache):
+            return list(self.get(key) or [])
+        try:
+            return [json.loads(item) for item in cache.list_get(key)]
+        except Exception:  # any cache backend error: fall back
+            logger.warning("jwks: shared cache unavailable, using the process's own")
+            return self._local_list(key)
+
+    def _local_list(self, key: str) -> list[Any]:
+        expires, value = self._local.get(key, (0.0, None))
+        return list(value or []) if expires > time.monotonic() else []
 
 
 store = Store()

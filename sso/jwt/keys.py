@@ -92,23 +92,30 @@ def site_keys(*, config: JwtSettings, kid: str | None) -> tuple[VerificationKey,
 
 
 KEY_USE_KEEP = 20
+KEY_USE_SECONDS = 30 * 24 * 3600
 
 
 def key_use_record(*, config: JwtSettings, key: VerificationKey) -> None:
     """Remember that ``key`` verified a sign-in of ``config`` (last few kept)."""
-    name = f"sso:jwt:keyuse:{config.pk}"
     try:
-        recent = [[int(time.time()), key.label], *(_store.get(name) or [])][:KEY_USE_KEEP]
-        _store.set(name, recent, timeout=30 * 24 * 3600)
+        _store.list_push(
+            _key_use_name(config),
+            [int(time.time()), key.label],
+            keep=KEY_USE_KEEP,
+            timeout=KEY_USE_SECONDS,
+        )
     except Exception:  # bookkeeping never fails a sign-in
         logger.warning("jwt: could not record the key use")
 
 
+def _key_use_name(config: JwtSettings) -> str:
+    # A list on Redis (pushed in one round trip); "keyuse" held a pickled one.
+    return f"sso:jwt:keyuses:{config.pk}"
+
+
 def key_use_recent(*, config: JwtSettings) -> list[tuple[int, str]]:
     """Return (unix time, key label) of the last sign-ins of ``config``, newest first."""
-    return [
-        (int(at), str(label)) for at, label in (_store.get(f"sso:jwt:keyuse:{config.pk}") or [])
-    ]
+    return [(int(at), str(label)) for at, label in _store.list_get(_key_use_name(config))]
 
 
 def jwks_refresh(url: str, algorithm: str) -> tuple[str, ...]:

@@ -37,3 +37,14 @@ def test_counts_incr_counts_each_window_in_one_round_trip() -> None:
     assert 55 <= client.ttl(cache.make_key(first)) <= 60
     assert 0 < client.ttl(cache.make_key(second)) <= 5
     cache.delete_many([first, second])
+
+
+def test_list_push_keeps_the_newest_items_first() -> None:
+    key = f"test:list:{uuid.uuid4().hex}"
+    for n in range(5):
+        cache.list_push(key, str(n), keep=3, timeout=60)  # type: ignore[attr-defined]
+    assert cache.list_get(key) == ["4", "3", "2"]  # type: ignore[attr-defined]
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    assert 55 <= client.ttl(cache.make_key(key)) <= 60
+    cache.delete(key)
+    assert cache.list_get(key) == []  # type: ignore[attr-defined]
