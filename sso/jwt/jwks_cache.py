@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 
 from sso_site.redis_cache import RedisCache
 
@@ -61,11 +61,12 @@ class Store:
         """Put ``value`` (JSON) first in the list at ``key``, keeping ``keep``
         items: on Redis one round trip, where a read and a write took two.
         """
-        if not isinstance(cache, RedisCache):
+        shared = caches[DEFAULT_CACHE_ALIAS]  # the backend itself, not the proxy
+        if not isinstance(shared, RedisCache):
             self.set(key, [value, *(self.get(key) or [])][:keep], timeout=timeout)
             return
         try:
-            cache.list_push(key, json.dumps(value), keep=keep, timeout=timeout)
+            shared.list_push(key, json.dumps(value), keep=keep, timeout=timeout)
         except Exception:  # any cache backend error: the process's own list
             logger.warning("jwks: shared cache unavailable, using the process's own")
             listed = [value, *self._local_list(key)][:keep]
@@ -73,10 +74,11 @@ class Store:
 
     def list_get(self, key: str) -> list[Any]:
         """Return the list at ``key`` (see ``list_push``), newest first."""
-        if not isinstance(cache, RedisCache):
+        shared = caches[DEFAULT_CACHE_ALIAS]
+        if not isinstance(shared, RedisCache):
             return list(self.get(key) or [])
         try:
-            return [json.loads(item) for item in cache.list_get(key)]
+            return [json.loads(item) for item in shared.list_get(key)]
         except Exception:  # any cache backend error: fall back
             logger.warning("jwks: shared cache unavailable, using the process's own")
             return self._local_list(key)
