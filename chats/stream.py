@@ -64,7 +64,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 STREAM_PATH = re.compile(r"^/chat/([0-9]{1,10})/([0-9]{1,19})/api/stream/$")
 HEARTBEAT_S = 20.0
-STREAM_MAX_S = 600.0
+STREAM_MAX_S = 1800.0
 # How long the browser waits before it reconnects a dropped stream (ms).
 RETRY_MS = 2000
 
@@ -327,6 +327,8 @@ class StreamApp:
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:  # the client went away mid-send
             pass
+        except asyncio.CancelledError:  # the server stops: the browser reconnects
+            return
         finally:
             watcher.cancel()
             await hub.leave(channel, listener)

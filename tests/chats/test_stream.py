@@ -6,11 +6,13 @@ and to no other window.
 
 from __future__ import annotations
 
+import json
 import queue
 import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import urlsplit
@@ -27,9 +29,9 @@ from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.factories import CampaignFactory
 from tests.fixtures.chats import Campaigns, WindowClient, window_token
-from tests.ops.servers import server_env, stream_server
+from tests.ops.servers import production_stack, server_env, stream_server
 
-pytestmark = pytest.mark.usefixtures("transactional_db")
+pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.slow]
 
 
 @pytest.fixture
@@ -171,3 +173,26 @@ def test_a_committed_message_is_pushed_to_its_chats_windows_only(
     ):
         time.sleep(0.1)
     assert requests.get(f"{stream}/healthz", timeout=5).json()["streams"] == 0
+
+
+def test_behind_nginx_the_window_gets_its_stream_on_its_own_origin(
+    tmp_path: Path, site: Site, agent: Agent, campaigns: Campaigns
+) -> None:
+    """``make serve``: the window's config names the stream on the gateway's
+    origin, and nginx passes each event on at once (no buffering)."""
+    with production_stack(server_env(), tmp_path, workers=1) as base:
+        page = requests.get(f"{base}/chat/{site.site_id}/{campaigns.none.pk}/", timeout=10)
+        config = json.loads(
+            page.text.split('id="chat-config" type="application/json">')[1].split("</script>")[0]
+        )
+        assert config["stream"] == f"/chat/{site.site_id}/{campaigns.none.pk}/api/stream/"
+        window = started(campaigns.none)
+        events = Events(f"{base}{config['stream']}?t={window.token}")
+        try:
+            time.sleep(0.3)
+            chat = Chat.objects.get()
+            message_post(site=site, chat=chat, sender=Message.Sender.AGENT, text="Hi", agent=agent)
+            assert events.next_data(2.0) == "changed"
+        finally:
+            events.close()
+        assert_refused(f"{base}{config['stream']}?t=forged", RefusalReason.CHAT_BAD_TOKEN)

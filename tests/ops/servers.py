@@ -147,6 +147,8 @@ def production_stack(
         f"127.0.0.1:{port}",
         "--app-port",
         str(free_port()),
+        "--stream-port",
+        str(free_port()),
         "--instances",
         str(instances),
         "--workers",
