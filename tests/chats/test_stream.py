@@ -196,3 +196,11 @@ def test_behind_nginx_the_window_gets_its_stream_on_its_own_origin(
         finally:
             events.close()
         assert_refused(f"{base}{config['stream']}?t=forged", RefusalReason.CHAT_BAD_TOKEN)
+        # More open windows behind one address than its 64 connections to
+        # the rest: the streams are counted apart, the gateway still answers.
+        many = [Events(f"{base}{config['stream']}?t={window.token}") for _ in range(80)]
+        try:
+            assert requests.get(f"{base}/healthz", timeout=5).status_code == 200
+        finally:
+            for each in many:
+                each.close()
