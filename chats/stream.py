@@ -167,27 +167,32 @@ class Hub:
                 listener.wake.set()
 
     async def _read(self) -> None:
+        healthy = True
         while True:
             try:
                 if not self.pubsub.subscribed:
                     self.subscribed.clear()
                     await self.subscribed.wait()
+                # (Reconnects, and subscribes again, after a lost connection.)
                 message = await self.pubsub.get_message(timeout=HEARTBEAT_S)
-                if message is not None and message.get("type") == "message":
-                    channel = message["channel"]
-                    self._wake(channel.decode() if isinstance(channel, bytes) else channel)
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError):
-                # Pushes may have been lost: every window polls once, and
-                # redis-py subscribes again when it reconnects.
-                logger.warning("chat stream: Redis pub/sub connection lost; reconnecting")
-                self._wake(None)
+                if healthy:
+                    # Pushes are lost until it is back: every window polls
+                    # now, and again once it is back (below).
+                    logger.warning("chat stream: Redis pub/sub connection lost; reconnecting")
+                    healthy = False
+                    self._wake(None)
                 await asyncio.sleep(1.0)
-                try:
-                    await self.pubsub.ping()
-                except (RedisError, OSError):
-                    continue
+                continue
+            if not healthy:
+                logger.warning("chat stream: Redis pub/sub connection back")
+                healthy = True
+                self._wake(None)
+            if message is not None and message.get("type") == "message":
+                channel = message["channel"]
+                self._wake(channel.decode() if isinstance(channel, bytes) else channel)
 
 
 def _redis_url() -> str:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import queue
+import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,10 +20,12 @@ from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
+import redis
 import requests
 from django.core import signing
 from django.test import Client
 
+from chats.live import chat_channel
 from chats.models import Chat, Message
 from chats.services import message_post
 from chats.tokens import TOKEN_MAX_AGE
@@ -29,7 +33,7 @@ from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
 from tests.factories import CampaignFactory
 from tests.fixtures.chats import Campaigns, WindowClient, window_token
-from tests.ops.servers import production_stack, server_env, stream_server
+from tests.ops.servers import private_redis, production_stack, server_env, stream_server
 
 pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.slow]
 
@@ -204,3 +208,49 @@ def test_behind_nginx_the_window_gets_its_stream_on_its_own_origin(
         finally:
             for each in many:
                 each.close()
+
+
+def test_a_lost_redis_makes_every_window_poll_and_pushes_resume_when_it_is_back(
+    tmp_path: Path, site: Site, campaigns: Campaigns
+) -> None:
+    """Pushes published while the stream server had no Redis are lost: its
+    windows are told "changed" when the connection goes and when it is back."""
+    with private_redis(tmp_path) as (url, redis_process):
+        port = int(url.rsplit(":", 1)[1].split("/")[0])
+        with stream_server(server_env(REDIS_URL=url)) as base:
+            window = started(campaigns.none)
+            chat_pk = Chat.objects.get().pk
+            events = Events(stream_url(base, campaigns.none, window.token))
+            channel = chat_channel(
+                db=0, site_id=site.site_id, campaign_pk=campaigns.none.pk, chat_pk=chat_pk
+            )
+            publisher = redis.Redis.from_url(url)
+            try:
+                until(lambda: publisher.publish(channel, b"changed") == 1)
+                assert events.next_data(2.0) == "changed"
+                redis_process.kill()
+                redis_process.wait()
+                assert events.next_data(3.0) == "changed"  # the connection is gone
+                assert events.next_data(2.5) is None  # once, not on every retry
+                binary = shutil.which("redis-server") or "redis-server"
+                command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+                again = subprocess.Popen(
+                    [*command, "--dir", str(tmp_path)], stdout=subprocess.DEVNULL
+                )
+                try:
+                    assert events.next_data(10.0) == "changed"  # it is back
+                    until(lambda: publisher.publish(channel, b"changed") == 1)
+                    assert events.next_data(2.0) == "changed"
+                finally:
+                    again.terminate()
+                    again.wait()
+            finally:
+                events.close()
+                publisher.close()
+
+
+def until(condition: Any, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
