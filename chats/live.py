@@ -17,6 +17,7 @@ that often (a disabled site or campaign is noticed within that time).
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -27,11 +28,14 @@ from weakref import WeakKeyDictionary
 
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
 
 from chats.tokens import chat_token_chat
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger(__name__)
 
 VERSION_TTL = 600
 
@@ -80,10 +84,45 @@ def chat_version_is(*, site_id: int, campaign_pk: int, chat_pk: int, version: st
     return _raw_get(key) == version
 
 
+def chat_channel(*, db: int, site_id: int, campaign_pk: int, chat_pk: int) -> str:
+    """The Redis pub/sub channel of a chat's pushes (``chats.stream``).
+
+    Channels are global to a Redis server, not per database: the database
+    number is part of the name, so deployments (and test runs) that share a
+    server on different databases never hear each other's chats.
+    """
+    return f"chats:push:{db}:{site_id}:{campaign_pk}:{chat_pk}"
+
+
+def _redis_client() -> Any | None:
+    """The cache's Redis client, or None on another cache backend."""
+    backend = getattr(cache, "_cache", None)
+    if backend is None or not hasattr(backend, "get_client"):
+        return None
+    return backend.get_client(None, write=True)
+
+
+def _version_forget(key: str, *, site_id: int, campaign_pk: int, chat_pk: int) -> None:
+    """Delete the version, then tell the chat's open streams: their windows
+    poll at once and read the change (the version is gone first)."""
+    cache.delete(key)
+    client = _redis_client()
+    if client is None:
+        return
+    db = int(client.connection_pool.connection_kwargs.get("db", 0))
+    channel = chat_channel(db=db, site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
+    try:
+        client.publish(channel, b"changed")
+    except RedisError:  # windows still see it at their next safety poll
+        logger.warning("chat push not published")
+
+
 def chat_version_bump(*, site_id: int, campaign_pk: int, chat_pk: int) -> None:
-    """Forget the chat's version once the current transaction commits."""
+    """Forget the chat's version once the current transaction commits, and
+    push "changed" to the windows that hold a stream of the chat."""
     key = chat_version_key(site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
-    transaction.on_commit(lambda: cache.delete(key))
+    where = {"site_id": site_id, "campaign_pk": campaign_pk, "chat_pk": chat_pk}
+    transaction.on_commit(lambda: _version_forget(key, **where))
 
 
 # The same check in front of Django (``sso_site.wsgi``): a "nothing new" poll

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -68,6 +69,20 @@ def gateway_origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
+def _stream_origin() -> str:
+    """The push stream server's origin when it has its own, else ""."""
+    value = settings.SSO_CHAT_STREAM
+    return "" if value in ("", "off", "self") else value.rstrip("/")
+
+
+def _stream_url(base: str) -> str:
+    """The window's push stream URL (``chats.stream``), or "" when there is
+    none to connect to (the window then polls at its full pace)."""
+    if settings.SSO_CHAT_STREAM in ("", "off"):
+        return ""
+    return f"{_stream_origin()}{base}api/stream/"
+
+
 @never_cache
 @xframe_options_exempt
 @require_GET
@@ -87,6 +102,8 @@ def chat_window(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRes
         + f"?campaign={campaign.pk}",
         "jwtUrl": reverse("sso:visitor-jwt", kwargs={"site_id": site_id}),
         "hostOrigins": site.allowed_origin_list,
+        "stream": _stream_url(base),
+        "safetyPoll": settings.SSO_CHAT_SAFETY_POLL_S,
     }
     response = render(
         request, "chats/window.html", {"campaign": campaign, "site": site, "config": config}
@@ -95,6 +112,8 @@ def chat_window(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRes
     policy = f"frame-ancestors {ancestors}"
     if campaign.logo_origin:  # the logo's https origin only
         policy += f"; img-src 'self' data: {campaign.logo_origin}"
+    if _stream_origin():  # the push stream on its own origin
+        policy += f"; connect-src 'self' {_stream_origin()}"
     response["Content-Security-Policy"] = policy
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response

@@ -1,11 +1,13 @@
 """Production serving in one command (``make serve``): nginx in front of N
-gunicorn instances, each with its own workers, on one machine.
+gunicorn instances, each with its own workers, and the chat windows' push
+stream server (uvicorn, ``chats.stream``), on one machine.
 
     python deploy/serve.py [--listen 127.0.0.1:8080] [--instances 2] [--workers 2]
 
 It renders ``deploy/nginx.conf`` into ``var/serve/`` (or ``--run-dir``),
-starts the instances on consecutive ports after ``--app-port``, then nginx,
-and stops them all on SIGINT/SIGTERM. The environment is passed on:
+starts the instances on consecutive ports after ``--app-port``, the stream
+server on ``--stream-port`` (``--no-stream``: none; the windows then poll),
+then nginx, and stops them all on SIGINT/SIGTERM. The environment is passed on:
 ``DJANGO_SETTINGS_MODULE`` (production unless set), ``SECRET_KEY``,
 ``DATABASE_URL``, ``REDIS_URL``, ``ALLOWED_HOSTS``... On several machines run
 the instances on each and list them all in one nginx's upstream (README).
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -39,12 +42,38 @@ def render(args: argparse.Namespace, run_dir: Path, ports: list[int]) -> Path:
         "STATIC": str(ROOT / "staticfiles"),
         "TEMPLATES": str(ROOT / "templates"),
         "PROTO": args.proto,
+        "STREAM_PORT": str(args.stream_port),
     }
     for name, value in values.items():
         template = template.replace(f"@@{name}@@", value)
     conf = run_dir / "nginx.conf"
     conf.write_text(template)
     return conf
+
+
+def stream_command(port: int) -> list[str]:
+    """The push stream server (``chats.stream``): one uvicorn process holds
+    the windows' idle streams; no access log (the chat token is in the URL)."""
+    return [
+        str(Path(sys.executable).with_name("uvicorn")),
+        "chats.stream:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--backlog",
+        "4096",
+        "--timeout-graceful-shutdown",
+        "5",
+        "--proxy-headers",
+        "--forwarded-allow-ips",
+        "127.0.0.1",
+    ]
 
 
 def wait_healthy(url: str, seconds: float) -> bool:
@@ -71,6 +100,10 @@ def main() -> int:
     parser.add_argument(
         "--run-dir", default=os.environ.get("SERVE_RUN_DIR", str(ROOT / "var/serve"))
     )
+    parser.add_argument(
+        "--stream-port", type=int, default=int(os.environ.get("SERVE_STREAM_PORT", "8099"))
+    )
+    parser.add_argument("--no-stream", action="store_true", help="no push stream server")
     parser.add_argument("--proto", default="$scheme", help="X-Forwarded-Proto to send")
     parser.add_argument("--no-collectstatic", action="store_true")
     args = parser.parse_args()
@@ -80,6 +113,11 @@ def main() -> int:
     env = {**os.environ, "SSO_CLIENT_IP_HEADER": "HTTP_X_REAL_IP"}
     env.setdefault("DJANGO_SETTINGS_MODULE", "sso_site.settings.production")
     env.setdefault("CONN_MAX_AGE", "60")
+    # nginx routes the windows' streams to the stream server: on our origin.
+    env.setdefault("SSO_CHAT_STREAM", "off" if args.no_stream else "self")
+    # A file per open window (its stream) in nginx and the stream server.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     if not args.no_collectstatic:
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -130,9 +168,15 @@ def main() -> int:
                     env=env,
                 )
             )
+        if not args.no_stream:
+            children.append(subprocess.Popen(stream_command(args.stream_port), cwd=ROOT, env=env))
         for port in ports:
             if not wait_healthy(f"http://127.0.0.1:{port}/healthz", 30):
                 print(f"serve: app instance on port {port} did not come up", file=sys.stderr)
+        if not args.no_stream and not wait_healthy(
+            f"http://127.0.0.1:{args.stream_port}/healthz", 30
+        ):
+            print("serve: the stream server did not come up", file=sys.stderr)
         nginx = shutil.which("nginx") or "nginx"
         children.append(
             subprocess.Popen(

@@ -377,6 +377,16 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The chat window's push stream (chats.stream; README "Deployment"): "off"
+# when no stream server runs (the window polls every 1.5 s, as under `make
+# run`), "self" when nginx routes /chat/.../api/stream/ to it on the
+# gateway's own origin (`make serve` sets this), or the stream server's
+# origin (https://stream.example.com) when it has its own.
+SSO_CHAT_STREAM = os.environ.get("SSO_CHAT_STREAM", "off")
+# With the stream open, a window still polls this often (seconds), in case a
+# push was lost (e.g. Redis restarted between a change and its publish).
+SSO_CHAT_SAFETY_POLL_S = int(os.environ.get("SSO_CHAT_SAFETY_POLL_S", "25"))
+
 # Troubleshooting console (issue 15): how long a refused sign-in's redacted
 # capture is kept (seconds), and its size cap (bytes).
 SSO_CAPTURE_TTL = int(os.environ.get("SSO_CAPTURE_TTL", str(3 * 24 * 3600)))

@@ -101,6 +101,39 @@ def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
         _stop(process)
 
 
+def stream_command(port: int) -> list[str]:
+    """uvicorn serving the chat windows' push streams (chats.stream)."""
+    return [
+        str(Path(sys.executable).with_name("uvicorn")),
+        "chats.stream:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "2",
+        "--log-level",
+        "warning",
+    ]
+
+
+@contextmanager
+def stream_server(env: dict[str, str]) -> Iterator[str]:
+    """The push stream server; yields its base URL."""
+    port = free_port()
+    process = subprocess.Popen(stream_command(port), cwd=ROOT, env=env)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/healthz")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        _stop(process)
+
+
 @contextmanager
 def production_stack(
     env: dict[str, str], tmp: Path, instances: int = 1, workers: int = 2
@@ -113,6 +146,8 @@ def production_stack(
         "--listen",
         f"127.0.0.1:{port}",
         "--app-port",
+        str(free_port()),
+        "--stream-port",
         str(free_port()),
         "--instances",
         str(instances),
