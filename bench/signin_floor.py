@@ -17,7 +17,8 @@ cache's cost per site. The SAML responses are IdP-initiated (the site allows
 it): one POST per sign-in, the same for the floor.
 
 Environment: ``SIGNIN_SECONDS`` (5) per run, ``SIGNIN_ROUNDS`` (2),
-``SIGNIN_SITES`` (10000) and ``SIGNIN_SPREAD`` (1000; 0 skips that part).
+``SIGNIN_SITES`` (10000), ``SIGNIN_SPREAD`` (1000; 0 skips that part) and
+``SIGNIN_PATHS`` ("jwt,saml"; e.g. "saml" measures that path only).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Side:
     jwt_path: str
     saml: SamlTarget
     results: dict[tuple[str, int], list[dict[str, float]]] = field(default_factory=dict)
+    server_pid: int = 0  # gunicorn's master; its workers' CPU is counted
 
 
 @dataclass
@@ -173,8 +175,23 @@ def _many_email(site_id: int) -> str:
     return f"agent@{site_id}.bench.example"
 
 
+def workers_cpu(pid: int) -> float:
+    """Return the CPU seconds (user + system) used so far by the workers of
+    gunicorn master ``pid`` (Linux ``/proc``; 0 elsewhere).
+    """
+    total = 0
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        for child in children:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (ticks)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[None]:
+def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[int]:
     """Run ``app`` in gunicorn, 2 sync workers, as deploy/serve.py runs the
     project (without its worker recycling: this measures a steady state).
     """
@@ -195,7 +212,7 @@ def serving(app: str, port: int, env: dict[str, str], probe: str) -> Iterator[No
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise RuntimeError(f"{app} did not come up") from None
                 time.sleep(0.3)
-        yield
+        yield server.pid
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -271,9 +288,13 @@ def measure(
     count = int(max(rate, 20) * seconds * margin) + 50
     name = bodies(kit, side, path, count, targets or [])
     try:
+        cpu = workers_cpu(side.server_pid)
         result = wrk(side, name, connections, seconds)
+        cpu = workers_cpu(side.server_pid) - cpu
     finally:
         os.unlink(name)
+    # Every request's CPU, charged to the sign-ins (errors are few or none).
+    result["cpu_ms"] = cpu * 1e3 / max(result["ok"], 1)
     side.results.setdefault(key, []).append(result)
     return result
 
@@ -304,6 +325,12 @@ def median(results: list[dict[str, float]], what: str) -> float:
     return statistics.median(r[what] for r in results)
 
 
+def paths() -> tuple[str, ...]:
+    """Return the sign-in paths to measure (``SIGNIN_PATHS``), in order."""
+    wanted = {p.strip() for p in os.environ.get("SIGNIN_PATHS", "jwt,saml").split(",")}
+    return tuple(p for p in ("jwt", "saml") if p in wanted) or ("jwt", "saml")
+
+
 def report(project: Side, floor: Side, rounds: int, seconds: float) -> None:
     print(
         f"\nagent sign-ins, gunicorn 2 sync workers each,"
@@ -311,9 +338,9 @@ def report(project: Side, floor: Side, rounds: int, seconds: float) -> None:
     )
     print(
         f"{'path':<5} {'clients':>7} {'project/s':>10} {'floor/s':>8} {'ratio':>6}"
-        f" {'p50 ms':>13} {'p99 ms':>13} {'errors':>8}"
+        f" {'p50 ms':>13} {'p99 ms':>13} {'CPU ms':>11} {'errors':>7}"
     )
-    for path in ("jwt", "saml"):
+    for path in paths():
         for connections in (1, 8):
             mine, base = project.results[(path, connections)], floor.results[(path, connections)]
             ratio = median(mine, "rate") / max(median(base, "rate"), 1e-9)
@@ -323,10 +350,14 @@ def report(project: Side, floor: Side, rounds: int, seconds: float) -> None:
                 f"{path:<5} {connections:>7}"
                 f" {median(mine, 'rate'):10.1f} {median(base, 'rate'):8.1f}"
                 f" {ratio:6.2f} {median(mine, 'p50'):6.1f}/{median(base, 'p50'):<6.1f}"
-                f" {median(mine, 'p99'):6.1f}/{median(base, 'p99'):<6.1f} {errors:8d}"
+                f" {median(mine, 'p99'):6.1f}/{median(base, 'p99'):<6.1f}"
+                f" {median(mine, 'cpu_ms'):5.1f}/{median(base, 'cpu_ms'):<5.1f} {errors:7d}"
                 f"   (ratio per round {min(ratios):.2f}-{max(ratios):.2f})"
             )
-    print("p50 and p99: project/floor; rates and latencies are medians of the rounds")
+    print(
+        "p50, p99 and CPU per sign-in (the gunicorn workers' user + system time):"
+        " project/floor; medians of the rounds"
+    )
     if any(
         r["exhausted"]
         for results in (project.results, floor.results)
@@ -436,21 +467,21 @@ def _run(keydir: Path, settings: Any, seconds: float, rounds: int, total: int, s
         "FLOOR_ACS_URL": floor.saml.acs_url,
     }
     with (
-        serving("sso_site.wsgi:application", pport, project_env, "/healthz"),
-        serving("bench.floor.wsgi:application", fport, floor_env, "/jwt/"),
+        serving("sso_site.wsgi:application", pport, project_env, "/healthz") as project.server_pid,
+        serving("bench.floor.wsgi:application", fport, floor_env, "/jwt/") as floor.server_pid,
     ):
         kit = _kit(idp, jwt_key, project)
         sample = kit.signer.body(kit.template(), project.saml, kit.placeholder)
         size = len(base64.b64decode(urllib.parse.unquote(sample.removeprefix("SAMLResponse="))))
         print(f"SAML: IdP-initiated Responses of {size} bytes, Response and Assertion signed")
         for side in (project, floor):  # warm up: imports, connections, caches
-            for path in ("jwt", "saml"):
+            for path in paths():
                 result = measure(kit, side, path, 8, 1.0, key=(f"warm-up {path}", 8))
                 if result["ok"] == 0:
                     print(f"signin_floor: no {side.name} {path} sign-in succeeded", file=sys.stderr)
                     return 1
         for _ in range(rounds):
-            for path in ("jwt", "saml"):
+            for path in paths():
                 for connections in (1, 8):
                     for side in (project, floor):
                         measure(kit, side, path, connections, seconds)
@@ -494,10 +525,10 @@ def _spread(
 ) -> None:
     targets = [(str(n), _many_email(n)) for n in many]
     # Warm up: each site's configuration built once in each worker (mostly).
-    for path in ("jwt", "saml"):
+    for path in paths():
         warm_up(kit, project, path, 2 * len(targets), targets)
     for _ in range(rounds):
-        for path in ("jwt", "saml"):
+        for path in paths():
             measure(kit, project, path, 8, seconds, key=(f"{path} one site", 8))
             measure(kit, project, path, 8, seconds, key=(f"{path} spread", 8), targets=targets)
     print(
@@ -507,7 +538,7 @@ def _spread(
     print(
         f"{'path':<5} {'one site/s':>10} {'spread/s':>9} {'ratio':>6} {'p99 ms':>13} {'errors':>7}"
     )
-    for path in ("jwt", "saml"):
+    for path in paths():
         one, spread = (
             project.results[(f"{path} one site", 8)],
             project.results[(f"{path} spread", 8)],
