@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.assertion import Policy
 from saml2.attribute_converter import ac_factory
@@ -68,6 +68,9 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple[int, str, str, str], tuple[SPConfig, int]] = OrderedDict()
 _cache_bytes = 0
 _keydir: Path | None = None
+# sp_urls(): (scheme, host, script prefix, site ID, audience) -> its URLs.
+_urls: dict[tuple[str, str, str, int, str], dict[str, str]] = {}
+_URLS_MAX = 10_000
 
 
 _FIELDS = tuple(f.attname for f in SamlSettings._meta.concrete_fields)
@@ -115,12 +118,25 @@ def saml_settings_get_by_public_id(
 
 
 def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:
-    """Return the absolute entity ID (metadata URL), ACS and SLS URLs."""
-    kwargs = {"site_id": site.site_id}
-    return {
-        name: request.build_absolute_uri(reverse(f"sso:{audience}-saml-{name}", kwargs=kwargs))
-        for name in ("metadata", "acs", "sls")
-    }
+    """Return the absolute entity ID (metadata URL), ACS and SLS URLs.
+
+    Remembered per scheme, host (one ``ALLOWED_HOSTS`` admits), script
+    prefix, site and audience: the URLconf does not change while the process
+    runs, and three ``reverse()`` calls cost more than the rest of the ACS's
+    own checks on the response.
+    """
+    key = (request.scheme or "", request.get_host(), get_script_prefix(), site.site_id, audience)
+    urls = _urls.get(key)
+    if urls is None:
+        kwargs = {"site_id": site.site_id}
+        urls = {
+            name: request.build_absolute_uri(reverse(f"sso:{audience}-saml-{name}", kwargs=kwargs))
+            for name in ("metadata", "acs", "sls")
+        }
+        if len(_urls) >= _URLS_MAX:
+            _urls.clear()
+        _urls[key] = urls
+    return dict(urls)
 
 
 def sp_config_get(request: HttpRequest, *, settings: SamlSettings) -> SPConfig:
