@@ -51,7 +51,6 @@ def test_spending_needs_the_callers_transaction(transactional_db: None, site: Si
 
 def test_the_insert_names_the_models_table_and_columns() -> None:
     meta = UsedToken._meta
-    columns = ", ".join(
-        f'"{meta.get_field(f).column}"' for f in ("site", "kind", "value", "expires_at")
-    )
+    by_name = {field.name: field.column for field in meta.concrete_fields}
+    columns = ", ".join(f'"{by_name[f]}"' for f in ("site", "kind", "value", "expires_at"))
     assert _SPEND_SQL.startswith(f'INSERT INTO "{meta.db_table}" ({columns}) VALUES')
