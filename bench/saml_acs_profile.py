@@ -1,6 +1,6 @@
 """Profile the SAML ACS request: CPU per request, SQL statements, top items.
 
-``python -m bench.saml_acs_profile [iterations] [--top N] [--sql]`` with
+``python -m bench.saml_acs_profile [iterations] [--top N] [--sql] [--idp]`` with
 ``DATABASE_URL``/``REDIS_URL`` as for the tests (a throw-away ``test_*``
 database is created and dropped; ``CONN_MAX_AGE`` defaults to 60 s, as in
 production). Fresh signed responses are made first, not measured: for
@@ -9,7 +9,8 @@ SP-initiated sign-ins (a browser started each) and for IdP-initiated ones
 once to the ACS through the whole middleware stack. Printed per flow: the
 median CPU time (``time.process_time``, so other load on the machine does
 not count) and wall time per request, the SQL statements of one request,
-then the profile of the solicited flow: its top functions by own time and
+then the profile of the solicited flow (``--idp``: the IdP-initiated one,
+as ``bench.signin_floor`` posts them): its top functions by own time and
 the cumulative time of the ACS path's parts.
 """
 
@@ -62,17 +63,23 @@ def main() -> None:
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         with tempfile.TemporaryDirectory() as keydir:
-            _report(Path(keydir), iterations, top=top, show_sql="--sql" in sys.argv)
+            _report(
+                Path(keydir),
+                iterations,
+                top=top,
+                show_sql="--sql" in sys.argv,
+                solicited="--idp" not in sys.argv,
+            )
     finally:
         connection.close()
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
-def _report(keydir: Path, iterations: int, *, top: int, show_sql: bool) -> None:
+def _report(keydir: Path, iterations: int, *, top: int, show_sql: bool, solicited: bool) -> None:
     bench = _Bench(keydir)
-    for solicited in (True, False):
-        label = "SP-initiated" if solicited else "IdP-initiated"
-        posts = [bench.prepare(solicited=solicited) for _ in range(iterations + 5)]
+    for flow in (True, False):
+        label = "SP-initiated" if flow else "IdP-initiated"
+        posts = [bench.prepare(solicited=flow) for _ in range(iterations + 5)]
         for post in posts[:5]:  # warm-up: caches, connection
             post()
         cpu, wall = [], []
@@ -81,7 +88,7 @@ def _report(keydir: Path, iterations: int, *, top: int, show_sql: bool) -> None:
             post()
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
-        queries = bench.queries(solicited=solicited)
+        queries = bench.queries(solicited=flow)
         print(
             f"SAML ACS, {label}, median of {iterations}: CPU {statistics.median(cpu):.2f} ms, "
             f"wall {statistics.median(wall):.2f} ms, {len(queries)} SQL statements"
@@ -89,13 +96,13 @@ def _report(keydir: Path, iterations: int, *, top: int, show_sql: bool) -> None:
         if show_sql:
             for sql in queries:
                 print(f"    {sql[:150]}")
-    posts = [bench.prepare(solicited=True) for _ in range(iterations)]
+    posts = [bench.prepare(solicited=solicited) for _ in range(iterations)]
     profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for post in posts:
         post()
     profiler.disable()
-    _profile_print(profiler, iterations, top=top)
+    _profile_print(profiler, iterations, top=top, solicited=solicited)
 
 
 class _Bench:
@@ -152,11 +159,14 @@ class _Bench:
         return [q["sql"] for q in captured.captured_queries]
 
 
-def _profile_print(profiler: cProfile.Profile, iterations: int, *, top: int) -> None:
+def _profile_print(
+    profiler: cProfile.Profile, iterations: int, *, top: int, solicited: bool
+) -> None:
     stats = pstats.Stats(profiler)
     raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
     total = sum(tt for _, _, tt, _, _ in raw.values())
-    print(f"\nProfile of {iterations} SP-initiated ACS requests (CPU ms per request):")
+    label = "SP-initiated" if solicited else "IdP-initiated"
+    print(f"\nProfile of {iterations} {label} ACS requests (CPU ms per request):")
     print(f"  total {total * 1000 / iterations:.2f}")
     for label, path, name in PARTS:
         cumulative = sum(

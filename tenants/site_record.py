@@ -1,7 +1,7 @@
 """One small record per site and process, current while the site's version is.
 
 Every sign-in needs the same few facts about its site: the site row (is it
-usable?), the protocol's settings, the access policy, the mapping rules,
+usable?), the protocol's settings (JWT, SAML), the access policy, the mapping rules,
 whether groups map to roles, the webhook endpoints. Each used to cost a
 query or a shared-cache read. Here they are kept in each process, as the
 *parts* of one record per site, and checked against one version stamp per
@@ -24,7 +24,10 @@ Where the record could be wrong, it is not trusted:
   anyway (a version write lost while Redis was down is then outlived);
 - at most ``SSO_SITE_RECORD_SITES`` records (2,000) are kept, least
   recently used first out: about 11 KB each for a JWT site (RS256 key,
-  default mappings), so some 22 MB per process at most.
+  default mappings) and 13 KB more for a site's SAML settings (its IdP
+  metadata as entered and as derived, SP certificate and sealed key;
+  tracemalloc, a 3.6 KB metadata document), so some 22-48 MB per process
+  at most.
 """
 
 from __future__ import annotations

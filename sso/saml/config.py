@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings as django_settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.assertion import Policy
 from saml2.attribute_converter import ac_factory
@@ -44,6 +44,8 @@ from sso.saml.crypto import security_context_build
 from sso.saml.models import SamlSettings
 from sso_site.secret_store import secret_decrypt
 from tenants.models import Audience, Site
+from tenants.selectors import site_get_by_public_id
+from tenants.site_record import site_part
 
 # Small leeway for clocks that are not quite in step, in seconds.
 CLOCK_LEEWAY = 60
@@ -66,43 +68,75 @@ _lock = threading.Lock()
 _cache: OrderedDict[tuple[int, str, str, str], tuple[SPConfig, int]] = OrderedDict()
 _cache_bytes = 0
 _keydir: Path | None = None
+# sp_urls(): (scheme, host, script prefix, site ID, audience) -> its URLs.
+_urls: dict[tuple[str, str, str, int, str], dict[str, str]] = {}
+_URLS_MAX = 10_000
+
+
+_FIELDS = tuple(f.attname for f in SamlSettings._meta.concrete_fields)
+
+
+def _enabled_values(site: Site, audience: Audience | str) -> tuple[Any, ...] | None:
+    row = (
+        SamlSettings.objects.for_site(site)
+        .filter(audience=audience, enabled=True)
+        .values_list(*_FIELDS)
+        .first()
+    )
+    return tuple(row) if row is not None else None
 
 
 def saml_settings_get(*, site: Site, audience: Audience | str) -> SamlSettings | None:
-    """Return the enabled SAML settings of ``site`` for ``audience``, or None."""
-    settings: SamlSettings | None = (
-        SamlSettings.objects.for_site(site).filter(audience=audience, enabled=True).first()
+    """Return the enabled SAML settings of ``site`` for ``audience``, or None.
+
+    From the site's record in this process while its version is current
+    (``tenants.site_record``: every write of SAML settings gives the site a
+    new one), as the JWT settings are; a new instance each call, so a
+    caller may change it as it likes.
+    """
+    values = site_part(
+        site.pk, f"saml:settings:{audience}", lambda: _enabled_values(site, audience)
     )
-    if settings is not None:
-        settings.site = site
+    if values is None:
+        return None
+    settings: SamlSettings = SamlSettings.from_db("default", _FIELDS, values)
+    settings.site = site  # spare a query: callers use settings.site
     return settings
 
 
 def saml_settings_get_by_public_id(
     *, site_id: int, audience: Audience | str
-) -> SamlSettings | None:
-    """Return the enabled SAML settings for ``audience`` of the site whose
-    public ID is ``site_id``, with the site, in one query; or None.
+) -> tuple[Site | None, SamlSettings | None]:
+    """Return the site whose public ID is ``site_id`` (active or not) and
+    its enabled SAML settings for ``audience``; either may be None.
 
-    The whole row: deferring its bulky columns (metadata, certificates,
-    key) and loading their digests instead costs more in the ORM than
-    their few kB cost to read (bench.saml_acs_profile).
+    Both from the site's record (one version read in Redis, no query once
+    this process holds it).
     """
-    settings: SamlSettings | None = (
-        SamlSettings.objects.filter(site__site_id=site_id, audience=audience, enabled=True)
-        .select_related("site")
-        .first()
-    )
-    return settings
+    site = site_get_by_public_id(site_id=site_id)
+    return site, saml_settings_get(site=site, audience=audience) if site is not None else None
 
 
 def sp_urls(request: HttpRequest, *, site: Site, audience: Audience | str) -> dict[str, str]:
-    """Return the absolute entity ID (metadata URL), ACS and SLS URLs."""
-    kwargs = {"site_id": site.site_id}
-    return {
-        name: request.build_absolute_uri(reverse(f"sso:{audience}-saml-{name}", kwargs=kwargs))
-        for name in ("metadata", "acs", "sls")
-    }
+    """Return the absolute entity ID (metadata URL), ACS and SLS URLs.
+
+    Remembered per scheme, host (one ``ALLOWED_HOSTS`` admits), script
+    prefix, site and audience: the URLconf does not change while the process
+    runs, and three ``reverse()`` calls cost more than the rest of the ACS's
+    own checks on the response.
+    """
+    key = (request.scheme or "", request.get_host(), get_script_prefix(), site.site_id, audience)
+    urls = _urls.get(key)
+    if urls is None:
+        kwargs = {"site_id": site.site_id}
+        urls = {
+            name: request.build_absolute_uri(reverse(f"sso:{audience}-saml-{name}", kwargs=kwargs))
+            for name in ("metadata", "acs", "sls")
+        }
+        if len(_urls) >= _URLS_MAX:
+            _urls.clear()
+        _urls[key] = urls
+    return dict(urls)
 
 
 def sp_config_get(request: HttpRequest, *, settings: SamlSettings) -> SPConfig:

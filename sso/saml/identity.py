@@ -19,7 +19,7 @@ from sso_site.signin.identity import VerifiedIdentity
 from sso_site.signin.refusals import RefusalReason, SignInRefused
 from tenants.models import Audience, Protocol, Site
 from tenants.selectors import token_is_unused
-from tenants.services import token_consume
+from tenants.services import token_consume_in_transaction
 
 REPLAY_KIND = "saml_assertion"
 DEFAULT_ASSERTION_LIFETIME = dt.timedelta(hours=1)
@@ -36,15 +36,19 @@ def identity_from_session_info(
     """Return who the verified assertion names, or raise SignInRefused.
 
     The assertion ID is consumed here, in the database shared by every app
-    server, before anything else can succeed: a second presentation of the
-    same assertion is a replay even if the first one was refused later.
-    A ``dry_run`` only looks the assertion ID up.
+    server, before anything else is checked, within the caller's
+    transaction, which also holds the sign-in (``AgentAcsView``): it
+    commits with a sign-in that succeeds, and a second presentation waits
+    on it, then is refused as a replay. A refused sign-in rolls it back and
+    leaves nothing behind. A ``dry_run`` only looks the assertion ID up.
     """
     assertion_id = str(assertion_info.get("assertion_id") or "")
     detail = {"assertion_id": assertion_id[:80]}
     visitor = settings.audience == Audience.VISITOR
     email = _visitor_subject(settings, session_info) if visitor else _email(settings, session_info)
-    consume = token_is_unused if dry_run else token_consume
+    # No savepoint: on False the transaction is broken, and the refusal
+    # raised below leaves it.
+    consume = token_is_unused if dry_run else token_consume_in_transaction
     if not assertion_id or not consume(
         site=site,
         kind=REPLAY_KIND,

@@ -10,6 +10,7 @@ from django.db import models
 
 from sso.saml.metadata import certificate_check, idp_metadata_parse
 from tenants.models import Audience, Site, SiteOwned
+from tenants.site_record import site_record_feeds
 
 BINDING_HTTP_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
 BINDING_HTTP_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
@@ -164,3 +165,7 @@ def _collect(
         check(*args, **kwargs)
     except ValidationError as exc:
         errors.setdefault(field, []).extend(exc.messages)
+
+
+# Sign-ins read these settings from the site's record (``sso.saml.config``).
+site_record_feeds(SamlSettings)

@@ -119,7 +119,15 @@ def response_signatures_verify(
     if assertion.find(f"{{{_DSIG}}}Signature") is None:
         raise SignInRefused(R.SAML_UNSIGNED, detail={"check": "assertion_signature"})
     _signed_element_check(
-        assertion, document=document, idp_entity_id=idp_entity_id, keys=keys, allow_sha1=allow_sha1
+        assertion,
+        document=document,
+        idp_entity_id=idp_entity_id,
+        keys=keys,
+        allow_sha1=allow_sha1,
+        # The assertion as received was validated with the whole Response
+        # it is part of (the same element declaration); a decrypted one was
+        # not.
+        schema_checked=whole_checked and encrypted is None,
     )
     check_passed("signature", signed_by=idp_entity_id)
     if not whole_checked:
@@ -160,14 +168,21 @@ def _schema_check(element: Any, what: str) -> None:
 
 
 def _signed_element_check(
-    node: Any, *, document: Any, idp_entity_id: str, keys: Keys, allow_sha1: bool
+    node: Any,
+    *,
+    document: Any,
+    idp_entity_id: str,
+    keys: Keys,
+    allow_sha1: bool,
+    schema_checked: bool = False,
 ) -> None:
     what = "response" if node is document else "assertion"
     issuer = node.find(f"{{{_SAML}}}Issuer")
     if issuer is None or (issuer.text or "").strip() != idp_entity_id or not keys.idp_signing:
         # No key for this issuer in the site's IdP metadata.
         raise SignInRefused(R.SAML_WRONG_ISSUER, detail={"check": f"{what}_issuer"})
-    _schema_check(node, what)
+    if not schema_checked:
+        _schema_check(node, what)
     signature = node.find(f"{{{_DSIG}}}Signature")
     problem = _xmldsig_problem(node, signature, document)
     if problem:

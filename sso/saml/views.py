@@ -33,7 +33,7 @@ from sso.saml.testconnection import saml_test_finish, saml_test_nonce
 from sso_site.signin.refusals import RefusalReason, SignInRefused, render_refusal
 from sso_site.signin.session import sign_in
 from tenants.models import Audience, Protocol, Site
-from tenants.selectors import site_get_by_public_id, site_is_usable
+from tenants.selectors import site_is_usable
 
 logger = logging.getLogger(__name__)
 
@@ -53,15 +53,10 @@ class SiteSamlMixin(View):
     @override
     def setup(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
         super().setup(request, *args, **kwargs)
-        # One query for both where the site has SAML settings (the sign-in
-        # path); the site alone otherwise, for the refusal.
-        self.saml = saml_settings_get_by_public_id(
+        # Both from the site's record: no query once this process holds it.
+        self.site, self.saml = saml_settings_get_by_public_id(
             site_id=kwargs["site_id"], audience=self.audience
         )
-        if self.saml is not None:
-            self.site = self.saml.site
-        else:
-            self.site = site_get_by_public_id(site_id=kwargs["site_id"])
 
     @override
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
