@@ -322,11 +322,13 @@ def measure(
 ) -> dict[str, float]:
     """Make the bodies, run wrk, keep and return the result."""
     key = key or (path, connections)
-    # The best rate seen on this path so far (warm-up included); more margin
-    # before this run's own first figure: a short warm-up underestimates.
+    # The best rate seen on this path so far (warm-up included), never below
+    # the first guess: a rate measured on a busy moment of the machine
+    # underestimates a quiet one, and a run that uses up its bodies only
+    # gives a lower bound. More margin before this run's own first figure.
     past = [r for k, rs in side.results.items() if path in k[0] for r in rs]
-    rate = max(r["rate"] for r in past) if past else GUESS
-    margin = 1.5 if key in side.results else 3.0
+    rate = max([GUESS, *(r["rate"] for r in past)])
+    margin = 2.0 if key in side.results else 3.0
     count = int(max(rate, 20) * seconds * margin) + 50
     name = bodies(kit, side, path, count, targets or [])
     try:
