@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import route
 from campaigns.selectors import visitor_get_by_pk
-from chats.live import chat_version_bump
+from chats.live import chat_console_notify, chat_version_bump
 from chats.models import Chat, Message, SignInRequest
 from chats.presence import chat_typing_clear
 from chats.selectors import routing_fields, routing_rules
@@ -131,6 +131,9 @@ def chat_read_mark(*, site: Site, chat: Chat, side: str, message_id: int) -> boo
         if side == Message.Sender.AGENT:
             # The window shows "Seen" under the visitor's message.
             chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+        else:
+            # The console shows "Seen" under the agent's answer.
+            chat_console_notify(site_id=site.site_id, chat_pk=chat.pk)
     return bool(moved)
 
 

@@ -12,6 +12,11 @@ urlpatterns = [
     path("chats.json", chat_views.chats_json, name="chats-json"),
     path("chats/<int:chat_id>/", chat_views.chat_detail, name="chat"),
     path("chats/<int:chat_id>/poll/", chat_views.chat_poll, name="chat-poll"),
+    path(
+        "chats/<int:chat_id>/stream-ticket/",
+        chat_views.chat_stream_ticket,
+        name="chat-stream-ticket",
+    ),
     path("chats/<int:chat_id>/send/", chat_views.chat_send, name="chat-send"),
     path("chats/<int:chat_id>/seen/", chat_views.chat_seen, name="chat-seen"),
     path("chats/<int:chat_id>/typing/", chat_views.chat_typing_view, name="chat-typing"),
