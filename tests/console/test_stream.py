@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -25,7 +26,7 @@ from tenants.models import Agent, Site
 from tests.chats.test_stream import Events, assert_refused, started, stream_url
 from tests.factories import CampaignFactory
 from tests.fixtures.chats import Campaigns
-from tests.ops.servers import server_env, stream_server
+from tests.ops.servers import production_stack, server_env, stream_server
 
 pytestmark = [pytest.mark.usefixtures("transactional_db"), pytest.mark.slow]
 
@@ -176,3 +177,31 @@ def test_the_console_hears_the_visitors_message_typing_and_seen_and_windows_only
     finally:
         for each in (console, in_window, bystander):
             each.close()
+
+
+def test_behind_nginx_the_console_gets_its_stream_on_its_own_origin(
+    tmp_path: Path,
+    agent: Agent,
+    site: Site,
+    signed_in_client: SignedInClient,
+    campaigns: Campaigns,
+) -> None:
+    """``make serve``: the ticket names the stream on the gateway's origin,
+    and nginx passes each event on at once."""
+    chat = chat_start(site=site, campaign=campaigns.none, visitor=None)
+    with (
+        production_stack(server_env(), tmp_path, workers=1) as base,
+        override_settings(SSO_CHAT_STREAM="self"),
+    ):
+        url = ticket_url(signed_in_client(agent), chat)
+        assert url.startswith(f"/console/chats/{chat.pk}/stream/?t=")
+        events = Events(f"{base}{url}")
+        try:
+            time.sleep(0.3)
+            chat_typing_set(site=site, chat=chat, side=Message.Sender.VISITOR)
+            assert events.next_data(2.0) == "changed"
+        finally:
+            events.close()
+        assert_refused(
+            f"{base}/console/chats/{chat.pk}/stream/?t=forged", RefusalReason.CHAT_BAD_TOKEN
+        )
