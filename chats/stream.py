@@ -3,6 +3,7 @@ stream per open window, and per chat open in a console.
 
     GET /chat/<site_id>/<campaign_id>/api/stream/?t=<chat token>
     GET /console/chats/<chat_id>/stream/?t=<console stream ticket>
+    GET /console/stream/?t=<console stream ticket for chat 0>   (the chat list)
 
 An ASGI app (run by uvicorn: ``make serve`` starts it, nginx routes the path
 to it). The stream carries nothing but ``data: changed`` when the chat
@@ -57,7 +58,7 @@ from redis.asyncio import Redis  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 
 from campaigns.selectors import campaign_get_active  # noqa: E402
-from chats.live import chat_channel, console_channel  # noqa: E402
+from chats.live import chat_channel, console_channel, site_channel  # noqa: E402
 from chats.selectors import chat_get, chat_window_revoked  # noqa: E402
 from chats.tokens import ChatTokenError, chat_token_read, console_ticket_read  # noqa: E402
 from sso_site.signin.refusals import RefusalReason  # noqa: E402
@@ -76,6 +77,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 STREAM_PATH = re.compile(r"^/chat/([0-9]{1,10})/([0-9]{1,19})/api/stream/$")
 CONSOLE_PATH = re.compile(r"^/console/chats/([0-9]{1,19})/stream/$")
+# The console's chat list (a ticket for chat 0): chats arriving, taken, ended.
+CONSOLE_LIST_PATH = "/console/stream/"
 HEARTBEAT_S = 20.0
 STREAM_MAX_S = 1800.0
 # How long the browser waits before it reconnects a dropped stream (ms).
@@ -118,6 +121,7 @@ def stream_authorize(
 def console_stream_authorize(chat_id: int, ticket: str) -> tuple[RefusalReason | None, int, int]:
     """Return (None, the site's public ID, the chat's campaign pk) if the
     console's ``ticket`` may follow chat ``chat_id``, else (the reason, 0, 0).
+    Chat 0 is the agent's site's chat list (campaign pk 0).
 
     The ticket alone (the stream server has no session): its signature and
     age, the URL's chat, an agent still active on a usable site, and a chat
@@ -133,6 +137,8 @@ def console_stream_authorize(chat_id: int, ticket: str) -> tuple[RefusalReason |
     agent = agent_get_signed_in(site_pk=ticket_of.site_pk, pk=ticket_of.agent_pk)
     if agent is None:
         return RefusalReason.AGENT_INACTIVE, 0, 0
+    if chat_id == 0:
+        return None, agent.site.site_id, 0
     chat = chat_get(site=agent.site, pk=chat_id)
     if chat is None:  # another site's chat: as the console's own 404
         return RefusalReason.CHAT_NOT_FOUND, 0, 0
@@ -274,7 +280,8 @@ class StreamApp:
             return
         match = STREAM_PATH.match(path)
         console = CONSOLE_PATH.match(path) if match is None else None
-        if match is None and console is None:
+        listing = path == CONSOLE_LIST_PATH
+        if match is None and console is None and not listing:
             await _json(send, 404, {"error": RefusalReason.CHAT_NOT_FOUND.value})
             return
         if scope.get("method") != "GET":
@@ -287,8 +294,10 @@ class StreamApp:
                 site_id, campaign_id = int(match[1]), int(match[2])
                 reason, chat_pk = await _authorize(site_id, campaign_id, token)
             else:
-                assert console is not None  # noqa: S101 - one of the two matched
-                chat_pk = int(console[1])
+                chat_pk = 0 if console is None else int(console[1])
+                if console is not None and chat_pk == 0:
+                    await _json(send, 404, {"error": RefusalReason.CHAT_NOT_FOUND.value})
+                    return
                 reason, site_id, campaign_id = await _authorize_console(chat_pk, token)
         except Exception:  # the database is unreachable: the window polls instead
             logger.exception("chat stream: check failed")
@@ -297,9 +306,7 @@ class StreamApp:
         if reason is not None:
             await _json(send, reason.status, {"error": reason.value})
             return
-        await self._stream(
-            site_id, campaign_id, chat_pk, receive, send, console=console is not None
-        )
+        await self._stream(site_id, campaign_id, chat_pk, receive, send, console=match is None)
 
     @property
     def streams(self) -> int:
@@ -334,10 +341,13 @@ class StreamApp:
         if hub is None:  # run without lifespan events
             await _json(send, 503, {"error": "unavailable"})
             return
-        channels = [
-            chat_channel(db=hub.db, site_id=site_id, campaign_pk=campaign_id, chat_pk=chat_pk)
-        ]
-        if console:  # and what only the console shows (the visitor typing, "seen")
+        if console and chat_pk == 0:  # the console's chat list
+            channels = [site_channel(db=hub.db, site_id=site_id)]
+        else:
+            channels = [
+                chat_channel(db=hub.db, site_id=site_id, campaign_pk=campaign_id, chat_pk=chat_pk)
+            ]
+        if console and chat_pk:  # and what only the console shows (the visitor typing, "seen")
             channels.append(console_channel(db=hub.db, site_id=site_id, chat_pk=chat_pk))
         listener = Listener()
 

@@ -112,7 +112,7 @@ def chats_json(request: AgentRequest) -> JsonResponse:
     )
 
 
-def _stream_on() -> bool:
+def stream_on() -> bool:
     """Whether a push stream server runs (``chats.stream``)."""
     return settings.SSO_CHAT_STREAM not in ("", "off")
 
@@ -129,13 +129,32 @@ def chat_detail(request: AgentRequest, chat_id: int) -> HttpResponse:
         "chat": chat,
         "summary": chat_summary(chat),
         "history": history_rows(chat, site=agent.site),
-        "stream": _stream_on(),
+        "stream": stream_on(),
         "safety_poll": settings.SSO_CHAT_SAFETY_POLL_S,
     }
-    response = render(request, "console/chat.html", context)
-    if stream_origin():  # the push stream on its own origin
+    return stream_allowed(render(request, "console/chat.html", context))
+
+
+def stream_allowed(response: HttpResponse) -> HttpResponse:
+    """Let the page's script connect to the push stream on its own origin."""
+    if stream_origin():
         response._csp_update = {"connect-src": [stream_origin()]}  # type: ignore[attr-defined]
     return response
+
+
+@never_cache
+@require_GET
+@agent_required
+def chats_stream_ticket(request: AgentRequest) -> JsonResponse:
+    """A ticket to open the push stream of the agent's site's chat list
+    (chats arriving, taken, ended), as ``chat_stream_ticket`` for chat 0."""
+    if not stream_on():
+        return JsonResponse({"error": "no_stream"}, status=404)
+    agent = _agent(request)
+    ticket = console_ticket_issue(agent_pk=agent.pk, site_pk=agent.site_id, chat_pk=0)
+    return JsonResponse(
+        {"url": f"{stream_origin()}/console/stream/?t={ticket}", "max_age": CONSOLE_TICKET_MAX_AGE}
+    )
 
 
 @never_cache
@@ -147,7 +166,7 @@ def chat_stream_ticket(request: AgentRequest, chat_id: int) -> JsonResponse:
     the agent's own site only (another site's chat is a 404). The console
     asks a new one each time it (re)opens the stream."""
     chat = _chat(request, chat_id)
-    if not _stream_on():
+    if not stream_on():
         return JsonResponse({"error": "no_stream"}, status=404)
     agent = _agent(request)
     ticket = console_ticket_issue(agent_pk=agent.pk, site_pk=agent.site_id, chat_pk=chat.pk)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.console_index, name="index"),
     path("<int:site_id>/", views.console_index, name="site-index"),
     path("chats.json", chat_views.chats_json, name="chats-json"),
+    path("stream-ticket/", chat_views.chats_stream_ticket, name="chats-stream-ticket"),
     path("chats/<int:chat_id>/", chat_views.chat_detail, name="chat"),
     path("chats/<int:chat_id>/poll/", chat_views.chat_poll, name="chat-poll"),
     path(

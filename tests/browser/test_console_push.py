@@ -100,3 +100,29 @@ def test_without_a_stream_server_the_console_polls_at_its_full_pace(
         console.goto(f"{world.gateway}/console/chats/{chat.pk}/")
         message_post(site=site, chat=chat, sender=Message.Sender.VISITOR, text="Hello?")
         expect(console.locator("#messages .msg.visitor")).to_have_text("Hello?", timeout=3000)
+
+
+def test_a_new_chat_reaches_the_console_list_by_push(
+    agent_browser: Any, world: World, stream: str
+) -> None:
+    console = agent_console(agent_browser, world)
+    refreshes: list[float] = []
+    console.on(
+        "request",
+        lambda request: refreshes.append(time.monotonic()) if "chats.json" in request.url else None,
+    )
+    console.goto(f"{world.gateway}/console/")
+    for _ in range(50):
+        if streams_open(stream) == 1:
+            break
+        console.wait_for_timeout(100)
+    assert streams_open(stream) == 1
+    # The stream is open: no 2-s refresh any more.
+    console.wait_for_timeout(500)
+    quiet_from = time.monotonic()
+    console.wait_for_timeout(2500)
+    assert [t for t in refreshes if t > quiet_from] == []
+    sent = time.monotonic()
+    chat = chat_start(site=world.site, campaign=world.none, visitor=None)
+    expect(console.locator(f'tr[data-chat="{chat.pk}"]')).to_be_visible(timeout=2000)
+    assert time.monotonic() - sent < 2.0

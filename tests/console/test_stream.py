@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 from chats.live import chat_version_current, chat_version_is
 from chats.models import Chat, Message
 from chats.presence import chat_typing_set
-from chats.services import chat_read_mark, chat_start, message_post
+from chats.services import chat_accept, chat_close, chat_read_mark, chat_start, message_post
 from chats.tokens import CONSOLE_TICKET_MAX_AGE, CONSOLE_TICKET_SALT
 from sso_site.signin.refusals import RefusalReason
 from tenants.models import Agent, Site
@@ -205,3 +205,45 @@ def test_behind_nginx_the_console_gets_its_stream_on_its_own_origin(
         assert_refused(
             f"{base}/console/chats/{chat.pk}/stream/?t=forged", RefusalReason.CHAT_BAD_TOKEN
         )
+
+
+def test_the_chat_list_hears_its_own_sites_chats_arrive_and_end(
+    stream: str,
+    agent: Agent,
+    site: Site,
+    other_site: Site,
+    signed_in_client: SignedInClient,
+    campaigns: Campaigns,
+) -> None:
+    client = signed_in_client(agent)
+    response = client.get("/console/stream-ticket/")
+    assert response.status_code == 200
+    url = response.json()["url"]
+    assert url.startswith(f"{stream}/console/stream/?t=")
+    ticket = url.split("?t=")[1]
+    mine = chat_start(site=site, campaign=campaigns.none, visitor=None)
+    # A list ticket opens no chat's stream, a chat's ticket no list.
+    assert_refused(console_url(stream, mine.pk, ticket), RefusalReason.CHAT_BAD_TOKEN)
+    assert_refused(f"{stream}/console/chats/0/stream/?t={ticket}", RefusalReason.CHAT_NOT_FOUND)
+    chat_ticket = ticket_url(client, mine).split("?t=")[1]
+    assert_refused(f"{stream}/console/stream/?t={chat_ticket}", RefusalReason.CHAT_BAD_TOKEN)
+    assert_refused(f"{stream}/console/stream/?t=x{ticket}", RefusalReason.CHAT_BAD_TOKEN)
+
+    listing = Events(url)
+    try:
+        time.sleep(0.3)
+        chat_start(site=other_site, campaign=CampaignFactory.create(site=other_site), visitor=None)
+        assert listing.next_data(1.0) is None  # another site's chat
+        sent = time.monotonic()
+        arrived = chat_start(site=site, campaign=campaigns.none, visitor=None)
+        assert listing.next_data(2.0) == "changed"
+        assert time.monotonic() - sent < 2.0
+        chat_accept(site=site, chat=arrived, agent=agent)
+        assert listing.next_data(2.0) == "changed"
+        chat_close(site=site, chat=arrived, agent=agent)
+        assert listing.next_data(2.0) == "changed"
+        # A message in a listed chat changes nothing in the list.
+        message_post(site=site, chat=mine, sender=Message.Sender.VISITOR, text="Hi")
+        assert listing.next_data(1.0) is None
+    finally:
+        listing.close()
