@@ -1,5 +1,5 @@
 """Push for the chat window and the agent console: one Server-Sent Events
-stream per open window, and per chat open in a console.
+stream per open window, per chat open in a console, and per console list.
 
     GET /chat/<site_id>/<campaign_id>/api/stream/?t=<chat token>
     GET /console/chats/<chat_id>/stream/?t=<console stream ticket>
@@ -23,7 +23,10 @@ The console's stream has no session here: the console issues a ticket behind
 the agent's sign-in (``chats.tokens.console_ticket_issue``, one minute to
 open the stream, for a chat of the agent's site), and this server checks the
 ticket alone (``console_stream_authorize``). The console's stream listens to
-the chat's channel and to its console channel (the visitor typing, "seen").
+the chat's channel and to its console channel (the visitor typing, "seen");
+the list's stream (a ticket for chat 0) to the site's channel (chats arriving,
+taken, ended: ``chats.live.chat_list_notify``). The console asks a new ticket
+for every (re)connection.
 
 Fan-out: ONE Redis pub/sub connection per process (``Hub``), subscribed to
 the channels of the chats its streams hold; ``chats.live.chat_version_bump``
