@@ -79,12 +79,14 @@ class Connections:
         for _ in range(n):
             self.pool.put_nowait(await asyncio.open_connection("127.0.0.1", self.port))
 
-    async def get(self, path: str, token: str) -> tuple[int, dict[str, str], bytes]:
+    async def get(
+        self, path: str, token: str, *, cookie: str = ""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """GET ``path`` with the window's ``token`` (or, given, a ``cookie``)."""
         reader, writer = await self.pool.get()
         try:
-            request = (
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
-            )
+            credential = f"Cookie: {cookie}" if cookie else f"Authorization: Bearer {token}"
+            request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{credential}\r\n\r\n"
             writer.write(request.encode())
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.decode("latin-1").split("\r\n")

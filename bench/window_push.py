@@ -13,8 +13,16 @@ it (median, p99, max); the CPU per window per minute of the stream server
 and of gunicorn, apart; the stream server's memory; and what opening the
 streams cost.
 
+AGENTS agents (default 100) each have one of those chats open in the
+console: a console stream (opened with the console's ticket) and the
+console's safety poll; on "changed" the console polls (through Django, with
+the agent's session) as the real one does. Visitors type in those chats
+TYPING_PER_S times a second (pushed to the consoles only); reported: the
+consoles held, their polls, and the time from a visitor's typing to the
+console's poll showing it.
+
 Run: ``python -m bench.window_push`` (``WINDOWS``, ``DURATION_S``,
-``MESSAGES_PER_S``, ``SAFETY_S``). The load generator runs on the same
+``MESSAGES_PER_S``, ``SAFETY_S``, ``AGENTS``, ``TYPING_PER_S``). The load generator runs on the same
 machine and its CPU is reported apart. nginx is not in the path: it would
 add its own (small) CPU per connection and per event.
 """
@@ -49,6 +57,8 @@ WINDOWS = int(os.environ.get("WINDOWS", "5000"))
 DURATION_S = float(os.environ.get("DURATION_S", "60"))
 MESSAGES_PER_S = float(os.environ.get("MESSAGES_PER_S", "4"))
 SAFETY_S = float(os.environ.get("SAFETY_S", "25"))  # settings.SSO_CHAT_SAFETY_POLL_S
+AGENTS = int(os.environ.get("AGENTS", "100"))
+TYPING_PER_S = float(os.environ.get("TYPING_PER_S", "2"))
 TARGET_S = 2.0
 CONNECTIONS = int(os.environ.get("CONNECTIONS", "32"))
 OPENING_AT_ONCE = 100
@@ -108,13 +118,20 @@ def main() -> None:
     os.environ.setdefault("CONN_MAX_AGE", "60")
     django_setup()
     import json
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.test import RequestFactory
 
     from campaigns.models import Campaign
     from chats.live import chat_version_current
     from chats.models import Chat, Message
+    from chats.presence import chat_typing_set
     from chats.services import chat_start, message_post
-    from chats.tokens import ChatCredential, chat_token_issue
-    from tenants.models import Agent, Site
+    from chats.tokens import ChatCredential, chat_token_issue, console_ticket_issue
+    from sso_site.signin.identity import VerifiedIdentity
+    from sso_site.signin.session import sign_in
+    from tenants.models import Agent, Audience, Protocol, Site
 
     site, _ = Site.objects.get_or_create(site_id=90004, defaults={"name": "Bench push"})
     campaign, _ = Campaign.objects.get_or_create(site=site, name="Push")
@@ -135,6 +152,19 @@ def main() -> None:
         for c in chats
     }
     last_seen = max(Message.objects.filter(site=site).values_list("pk", flat=True), default=0)
+    # The agents, each signed in (a session) with one chat open in the console.
+    console_agents = []
+    for n in range(min(AGENTS, len(chats))):
+        each, _ = Agent.objects.get_or_create(site=site, email=f"push-agent-{n}@bench.example")
+        request = RequestFactory().get("/")
+        request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+        identity = VerifiedIdentity(
+            site=site, audience=Audience.AGENT, protocol=Protocol.JWT, subject=each.email
+        )
+        sign_in(request, identity=identity)
+        request.session.save()
+        cookie = f"{settings.SESSION_COOKIE_NAME}={request.session.session_key}"
+        console_agents.append((each, chats[n], cookie))
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "sso_site.settings.test"}
     app_port, stream_port = _free_port(), _free_port()
@@ -158,6 +188,12 @@ def main() -> None:
     answers = {200: 0, 204: 0, "other": 0, "pushes": 0}
     figures: dict[str, float] = {}
     pending: set[asyncio.Future[None]] = set()  # polls a push started
+    consoles = {"polls": 0, "pushes": 0, "failed": 0, "opened": 0}
+    console_polls: list[float] = []  # the time of each console poll
+    typing_at: dict[int, float] = {}  # chat pk -> when its visitor's typing was set
+    typing_pushed: list[float] = []  # from then to the console reading "changed"
+    typing_shown: list[float] = []  # ... to the console's poll showing it
+    console_failed: set[int] = set()
 
     async def window(conns: Connections, chat_pk: int, reader: asyncio.StreamReader) -> None:
         state: dict[str, Any] = {"after": last_seen, "v": versions[chat_pk], "busy": False}
@@ -225,6 +261,81 @@ def main() -> None:
         finally:
             safety_task.cancel()
 
+    async def console(
+        conns: Connections, chat_pk: int, cookie: str, reader: asyncio.StreamReader
+    ) -> None:
+        state: dict[str, Any] = {"after": last_seen, "busy": False, "again": False}
+
+        async def poll() -> None:
+            if state["busy"]:
+                state["again"] = True
+                return
+            state["busy"] = True
+            try:
+                while True:
+                    state["again"] = False
+                    path = f"/console/chats/{chat_pk}/poll/?after={state['after']}"
+                    asked = time.monotonic()
+                    try:
+                        status, _headers, body = await conns.get(path, "", cookie=cookie)
+                    except (OSError, asyncio.IncompleteReadError):
+                        consoles["failed"] += 1
+                        console_failed.add(chat_pk)
+                        return
+                    now = time.monotonic()
+                    consoles["polls"] += 1
+                    console_polls.append(now - asked)
+                    if status != 200:
+                        consoles["failed"] += 1
+                        console_failed.add(chat_pk)
+                        return
+                    data = json.loads(body)
+                    for m in data["messages"]:
+                        state["after"] = max(state["after"], m["id"])
+                    if data["visitor_typing"] and chat_pk in typing_at:
+                        typing_shown.append(now - typing_at.pop(chat_pk))
+                    if not state["again"]:
+                        return
+            finally:
+                state["busy"] = False
+
+        async def safety() -> None:
+            await asyncio.sleep(random.random() * SAFETY_S)
+            while True:
+                await poll()
+                await asyncio.sleep(SAFETY_S + random.random() * 2)
+
+        safety_task = asyncio.ensure_future(safety())
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    console_failed.add(chat_pk)
+                    return
+                if line.startswith(b"data: changed"):
+                    consoles["pushes"] += 1
+                    if chat_pk in typing_at:
+                        typing_pushed.append(time.monotonic() - typing_at[chat_pk])
+                    task = asyncio.ensure_future(poll())
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+        except (OSError, asyncio.IncompleteReadError):
+            console_failed.add(chat_pk)
+        finally:
+            safety_task.cancel()
+
+    async def visitors_type(stop: float) -> None:
+        loop = asyncio.get_running_loop()
+        while console_agents and time.monotonic() < stop - 3:
+            _agent, chat, _cookie = random.choice(console_agents)
+            started = time.monotonic()
+            typing_at[chat.pk] = started
+            await loop.run_in_executor(
+                None,
+                lambda c=chat: chat_typing_set(site=site, chat=c, side=Message.Sender.VISITOR),
+            )
+            await asyncio.sleep(max(0.0, started + 1.0 / TYPING_PER_S - time.monotonic()))
+
     async def agent_writes(stop: float) -> None:
         loop = asyncio.get_running_loop()
         while time.monotonic() < stop - 3:
@@ -276,14 +387,32 @@ def main() -> None:
         figures["open_cpu"] = _cpu_seconds(stream_pids) - cpu_open0
         figures["opened"] = len(readers)
         tasks = [asyncio.ensure_future(window(conns, pk, r)) for pk, r in readers.items()]
+        # The consoles' streams: a ticket each (good for a minute), as the
+        # console asks one before it opens the stream.
+        cpu_console0 = _cpu_seconds(stream_pids)
+        for each, chat, cookie in console_agents:
+            ticket = console_ticket_issue(agent_pk=each.pk, site_pk=site.pk, chat_pk=chat.pk)
+            try:
+                held = await _open_stream(
+                    stream_port, f"/console/chats/{chat.pk}/stream/?t={ticket}"
+                )
+            except (OSError, asyncio.IncompleteReadError):
+                console_failed.add(chat.pk)
+                continue
+            consoles["opened"] += 1
+            tasks.append(asyncio.ensure_future(console(conns, chat.pk, cookie, held)))
+        figures["console_open_cpu"] = _cpu_seconds(stream_pids) - cpu_console0
         await asyncio.sleep(3)  # the streams' first lines read; safety polls spread out
         failed.clear()
+        console_failed.clear()
+        console_polls.clear()
         answers.update({200: 0, 204: 0, "other": 0, "pushes": 0})
+        consoles.update({"polls": 0, "pushes": 0, "failed": 0})
         figures["rss0"], figures["rss"] = rss0, _rss_mb(stream.pid)
         s0, a0, own0 = _cpu_seconds(stream_pids), _cpu_seconds(app_pids), time.process_time()
         t0 = time.monotonic()
         stop = t0 + DURATION_S
-        await agent_writes(stop)
+        await asyncio.gather(agent_writes(stop), visitors_type(stop))
         await asyncio.sleep(max(0.0, stop - time.monotonic()))
         elapsed = time.monotonic() - t0
         figures["stream_cpu"] = _cpu_seconds(stream_pids) - s0
@@ -305,6 +434,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 server.kill()
     report(figures, answers, delays, late, failed, sent_at, writes, pushed, full_polls)
+    report_consoles(figures, consoles, console_failed, console_polls, typing_pushed, typing_shown)
 
 
 def report(
@@ -364,6 +494,41 @@ def report(
             print(
                 f"  of which {what}: median {statistics.median(ordered):.3f} s, "
                 f"p99 {_pct(ordered, 0.99):.3f} s, max {ordered[-1]:.3f} s"
+            )
+
+
+def report_consoles(
+    f: dict[str, float],
+    consoles: dict[str, int],
+    failed: set[int],
+    polls: list[float],
+    typing_pushed: list[float],
+    typing_shown: list[float],
+) -> None:
+    if not consoles["opened"]:
+        return
+    elapsed = f["elapsed"]
+    held = consoles["opened"] - len(failed)
+    print(
+        f"consoles {AGENTS} (one open chat each): streams opened {consoles['opened']} "
+        f"({f['console_open_cpu'] / consoles['opened'] * 1000:.2f} ms stream-server CPU each), "
+        f"held {held}; visitors typing {TYPING_PER_S:g}/s in their chats"
+    )
+    print(
+        f"  console pushes {consoles['pushes']}; console polls {consoles['polls']} "
+        f"({consoles['polls'] / elapsed:.1f}/s, {consoles['polls'] / AGENTS / elapsed * 60:.1f} "
+        f"per agent per minute), {consoles['failed']} failed"
+    )
+    for what, values in (
+        ("console poll (full, through Django)", polls),
+        ("visitor typing to the console reading 'changed'", typing_pushed),
+        ("visitor typing to the console's poll showing it", typing_shown),
+    ):
+        if values:
+            ordered = sorted(values)
+            print(
+                f"  {what}: median {statistics.median(ordered):.3f} s, "
+                f"p99 {_pct(ordered, 0.99):.3f} s, max {ordered[-1]:.3f} s ({len(ordered)})"
             )
 
 

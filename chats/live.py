@@ -94,6 +94,21 @@ def chat_channel(*, db: int, site_id: int, campaign_pk: int, chat_pk: int) -> st
     return f"chats:push:{db}:{site_id}:{campaign_pk}:{chat_pk}"
 
 
+def console_channel(*, db: int, site_id: int, chat_pk: int) -> str:
+    """The pub/sub channel of what only the agent console shows of a chat
+    (the visitor typing, the visitor's "seen"): the console's stream listens
+    to it as well as to the chat's channel; the window's stream does not, and
+    these changes leave the chat's version alone, so the windows' polls stay
+    "nothing new" answers."""
+    return f"chats:console:{db}:{site_id}:{chat_pk}"
+
+
+def site_channel(*, db: int, site_id: int) -> str:
+    """The pub/sub channel of a site's console chat list: a chat arrives,
+    is taken, gets a visitor or ends (``chat_list_notify``)."""
+    return f"chats:site:{db}:{site_id}"
+
+
 def _redis_client() -> Any | None:
     """The cache's Redis client, or None on another cache backend."""
     backend = getattr(cache, "_cache", None)
@@ -123,6 +138,34 @@ def chat_version_bump(*, site_id: int, campaign_pk: int, chat_pk: int) -> None:
     key = chat_version_key(site_id=site_id, campaign_pk=campaign_pk, chat_pk=chat_pk)
     where = {"site_id": site_id, "campaign_pk": campaign_pk, "chat_pk": chat_pk}
     transaction.on_commit(lambda: _version_forget(key, **where))
+
+
+def _console_publish(*, site_id: int, chat_pk: int | None) -> None:
+    client = _redis_client()
+    if client is None:
+        return
+    db = int(client.connection_pool.connection_kwargs.get("db", 0))
+    channel = (
+        site_channel(db=db, site_id=site_id)
+        if chat_pk is None
+        else console_channel(db=db, site_id=site_id, chat_pk=chat_pk)
+    )
+    try:
+        client.publish(channel, b"changed")
+    except RedisError:  # the console sees it at its next safety poll
+        logger.warning("console push not published")
+
+
+def chat_console_notify(*, site_id: int, chat_pk: int) -> None:
+    """Push "changed" to the consoles that hold a stream of the chat, once the
+    current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _console_publish(site_id=site_id, chat_pk=chat_pk))
+
+
+def chat_list_notify(*, site_id: int) -> None:
+    """Push "changed" to the site's consoles' chat lists once the current
+    transaction commits: a chat arrived, was taken, got a visitor or ended."""
+    transaction.on_commit(lambda: _console_publish(site_id=site_id, chat_pk=None))
 
 
 # The same check in front of Django (``sso_site.wsgi``): a "nothing new" poll

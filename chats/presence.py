@@ -5,15 +5,17 @@ for ``TYPING_TTL`` seconds, renewed by the typing side's pings (the window and
 the console ping at most every ``TYPING_PING_S`` seconds while a key is
 pressed) and cleared when that side's message is posted. An agent's ping also
 makes the window's next poll a full one (``chats.live``), so the window learns
-of it within one poll; the window hides the indicator by itself once no poll
-has confirmed it for ``TYPING_TTL`` seconds.
+of it within one poll (or at once by push); a visitor's ping is pushed to the
+agent console's stream only (``chats.live.console_channel``). The window hides
+the indicator by itself once no poll has confirmed it for ``TYPING_TTL``
+seconds.
 """
 
 from __future__ import annotations
 
 from django.core.cache import cache
 
-from chats.live import chat_version_bump
+from chats.live import chat_console_notify, chat_version_bump
 from chats.models import Chat, Message
 from tenants.models import Site
 
@@ -34,6 +36,10 @@ def chat_typing_set(*, site: Site, chat: Chat, side: str) -> None:
     if side == Message.Sender.AGENT:
         # The window shows it: its next poll must not be "nothing new".
         chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+    else:
+        # Only the console shows it: pushed to the console's stream alone,
+        # the windows' "nothing new" polls stay nothing new.
+        chat_console_notify(site_id=site.site_id, chat_pk=chat.pk)
 
 
 def chat_typing_clear(*, chat_pk: int, side: str) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Visitor
 from campaigns.routing import route
 from campaigns.selectors import visitor_get_by_pk
-from chats.live import chat_version_bump
+from chats.live import chat_console_notify, chat_list_notify, chat_version_bump
 from chats.models import Chat, Message, SignInRequest
 from chats.presence import chat_typing_clear
 from chats.selectors import routing_fields, routing_rules
@@ -94,6 +94,7 @@ def chat_start(
         chat.guest_label = f"Guest {chat.pk}"
         chat.save(update_fields=["guest_label"])
     logger.info("chat started site=%s chat=%s group=%s", site.site_id, chat.pk, group)
+    chat_list_notify(site_id=site.site_id)
     return chat
 
 
@@ -131,6 +132,9 @@ def chat_read_mark(*, site: Site, chat: Chat, side: str, message_id: int) -> boo
         if side == Message.Sender.AGENT:
             # The window shows "Seen" under the visitor's message.
             chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
+        else:
+            # The console shows "Seen" under the agent's answer.
+            chat_console_notify(site_id=site.site_id, chat_pk=chat.pk)
     return bool(moved)
 
 
@@ -144,6 +148,7 @@ def chat_accept(*, site: Site, chat: Chat, agent: Agent) -> Chat:
         chat.status = Chat.Status.ACTIVE
         chat.save(update_fields=["agent", "status"])
         message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=f"{agent} joined.")
+        chat_list_notify(site_id=site.site_id)
     return chat
 
 
@@ -157,6 +162,7 @@ def chat_close(*, site: Site, chat: Chat, agent: Agent) -> Chat:
         chat.status = Chat.Status.CLOSED
         chat.agent = chat.agent or agent
         chat.save(update_fields=["status", "agent"])
+        chat_list_notify(site_id=site.site_id)
     return chat
 
 
@@ -196,6 +202,7 @@ def chat_attach_visitor(*, site: Site, chat: Chat, visitor: Visitor) -> Chat:
     old_group = chat.group
     chat.group = new_group
     chat.save(update_fields=["visitor", "group"])
+    chat_list_notify(site_id=site.site_id)
     SignInRequest.objects.for_site(site).filter(chat=chat, fulfilled_at__isnull=True).update(
         fulfilled_at=timezone.now()
     )
@@ -266,6 +273,7 @@ def chat_window_sign_out(
         message_post(site=site, chat=chat, sender=Message.Sender.SYSTEM, text=text)
         chat.status = Chat.Status.CLOSED
         chat.save(update_fields=["status"])
+        chat_list_notify(site_id=site.site_id)
     if chat is not None:
         chat_version_bump(site_id=site.site_id, campaign_pk=chat.campaign_id, chat_pk=chat.pk)
     logger.info("chat window signed out site=%s chat=%s", site.site_id, credential.chat_pk)

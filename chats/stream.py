@@ -1,6 +1,9 @@
-"""Push for the chat window: one Server-Sent Events stream per open window.
+"""Push for the chat window and the agent console: one Server-Sent Events
+stream per open window, per chat open in a console, and per console list.
 
     GET /chat/<site_id>/<campaign_id>/api/stream/?t=<chat token>
+    GET /console/chats/<chat_id>/stream/?t=<console stream ticket>
+    GET /console/stream/?t=<console stream ticket for chat 0>   (the chat list)
 
 An ASGI app (run by uvicorn: ``make serve`` starts it, nginx routes the path
 to it). The stream carries nothing but ``data: changed`` when the chat
@@ -15,6 +18,15 @@ code, like the API's. ``EventSource`` cannot send headers, so the token is in
 the query string: neither nginx nor uvicorn (``--no-access-log``) logs it. A
 stream ends after ``STREAM_MAX_S`` (with jitter); the browser reconnects and
 the token is checked again (a revoked or expired one is refused then).
+
+The console's stream has no session here: the console issues a ticket behind
+the agent's sign-in (``chats.tokens.console_ticket_issue``, one minute to
+open the stream, for a chat of the agent's site), and this server checks the
+ticket alone (``console_stream_authorize``). The console's stream listens to
+the chat's channel and to its console channel (the visitor typing, "seen");
+the list's stream (a ticket for chat 0) to the site's channel (chats arriving,
+taken, ended: ``chats.live.chat_list_notify``). The console asks a new ticket
+for every (re)connection.
 
 Fan-out: ONE Redis pub/sub connection per process (``Hub``), subscribed to
 the channels of the chats its streams hold; ``chats.live.chat_version_bump``
@@ -49,11 +61,15 @@ from redis.asyncio import Redis  # noqa: E402
 from redis.exceptions import RedisError  # noqa: E402
 
 from campaigns.selectors import campaign_get_active  # noqa: E402
-from chats.live import chat_channel  # noqa: E402
+from chats.live import chat_channel, console_channel, site_channel  # noqa: E402
 from chats.selectors import chat_get, chat_window_revoked  # noqa: E402
-from chats.tokens import ChatTokenError, chat_token_read  # noqa: E402
+from chats.tokens import ChatTokenError, chat_token_read, console_ticket_read  # noqa: E402
 from sso_site.signin.refusals import RefusalReason  # noqa: E402
-from tenants.selectors import site_get_by_public_id, site_is_usable  # noqa: E402
+from tenants.selectors import (  # noqa: E402
+    agent_get_signed_in,
+    site_get_by_public_id,
+    site_is_usable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +79,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 STREAM_PATH = re.compile(r"^/chat/([0-9]{1,10})/([0-9]{1,19})/api/stream/$")
+CONSOLE_PATH = re.compile(r"^/console/chats/([0-9]{1,19})/stream/$")
+# The console's chat list (a ticket for chat 0): chats arriving, taken, ended.
+CONSOLE_LIST_PATH = "/console/stream/"
 HEARTBEAT_S = 20.0
 STREAM_MAX_S = 1800.0
 # How long the browser waits before it reconnects a dropped stream (ms).
@@ -102,9 +121,37 @@ def stream_authorize(
     return None, chat.pk
 
 
+def console_stream_authorize(chat_id: int, ticket: str) -> tuple[RefusalReason | None, int, int]:
+    """Return (None, the site's public ID, the chat's campaign pk) if the
+    console's ``ticket`` may follow chat ``chat_id``, else (the reason, 0, 0).
+    Chat 0 is the agent's site's chat list (campaign pk 0).
+
+    The ticket alone (the stream server has no session): its signature and
+    age, the URL's chat, an agent still active on a usable site, and a chat
+    of that agent's site.
+    """
+    close_old_connections()
+    try:
+        ticket_of = console_ticket_read(ticket)
+    except ChatTokenError:
+        return RefusalReason.CHAT_BAD_TOKEN, 0, 0
+    if ticket_of.chat_pk != chat_id:
+        return RefusalReason.CHAT_BAD_TOKEN, 0, 0
+    agent = agent_get_signed_in(site_pk=ticket_of.site_pk, pk=ticket_of.agent_pk)
+    if agent is None:
+        return RefusalReason.AGENT_INACTIVE, 0, 0
+    if chat_id == 0:
+        return None, agent.site.site_id, 0
+    chat = chat_get(site=agent.site, pk=chat_id)
+    if chat is None:  # another site's chat: as the console's own 404
+        return RefusalReason.CHAT_NOT_FOUND, 0, 0
+    return None, agent.site.site_id, chat.campaign_id
+
+
 # All checks in one thread with one database connection (asgiref's
 # thread-sensitive executor): a stream is checked once when it opens.
 _authorize = sync_to_async(stream_authorize, thread_sensitive=True)
+_authorize_console = sync_to_async(console_stream_authorize, thread_sensitive=True)
 
 
 class Listener:
@@ -235,7 +282,9 @@ class StreamApp:
             await _json(send, 200, {"ok": True, "streams": self.streams})
             return
         match = STREAM_PATH.match(path)
-        if match is None:
+        console = CONSOLE_PATH.match(path) if match is None else None
+        listing = path == CONSOLE_LIST_PATH
+        if match is None and console is None and not listing:
             await _json(send, 404, {"error": RefusalReason.CHAT_NOT_FOUND.value})
             return
         if scope.get("method") != "GET":
@@ -243,9 +292,16 @@ class StreamApp:
             return
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         token = query.get("t", [""])[0]
-        site_id, campaign_id = int(match[1]), int(match[2])
         try:
-            reason, chat_pk = await _authorize(site_id, campaign_id, token)
+            if match is not None:
+                site_id, campaign_id = int(match[1]), int(match[2])
+                reason, chat_pk = await _authorize(site_id, campaign_id, token)
+            else:
+                chat_pk = 0 if console is None else int(console[1])
+                if console is not None and chat_pk == 0:
+                    await _json(send, 404, {"error": RefusalReason.CHAT_NOT_FOUND.value})
+                    return
+                reason, site_id, campaign_id = await _authorize_console(chat_pk, token)
         except Exception:  # the database is unreachable: the window polls instead
             logger.exception("chat stream: check failed")
             await _json(send, 503, {"error": "unavailable"})
@@ -253,12 +309,13 @@ class StreamApp:
         if reason is not None:
             await _json(send, reason.status, {"error": reason.value})
             return
-        await self._stream(site_id, campaign_id, chat_pk, receive, send)
+        await self._stream(site_id, campaign_id, chat_pk, receive, send, console=match is None)
 
     @property
     def streams(self) -> int:
         hub = self.hub
-        return 0 if hub is None else sum(len(group) for group in hub.listeners.values())
+        # (A console's stream listens on two channels: counted once.)
+        return 0 if hub is None else len(set().union(*hub.listeners.values()))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
@@ -274,13 +331,27 @@ class StreamApp:
                 return
 
     async def _stream(
-        self, site_id: int, campaign_id: int, chat_pk: int, receive: Receive, send: Send
+        self,
+        site_id: int,
+        campaign_id: int,
+        chat_pk: int,
+        receive: Receive,
+        send: Send,
+        *,
+        console: bool = False,
     ) -> None:
         hub = self.hub
         if hub is None:  # run without lifespan events
             await _json(send, 503, {"error": "unavailable"})
             return
-        channel = chat_channel(db=hub.db, site_id=site_id, campaign_pk=campaign_id, chat_pk=chat_pk)
+        if console and chat_pk == 0:  # the console's chat list
+            channels = [site_channel(db=hub.db, site_id=site_id)]
+        else:
+            channels = [
+                chat_channel(db=hub.db, site_id=site_id, campaign_pk=campaign_id, chat_pk=chat_pk)
+            ]
+        if console and chat_pk:  # and what only the console shows (the visitor typing, "seen")
+            channels.append(console_channel(db=hub.db, site_id=site_id, chat_pk=chat_pk))
         listener = Listener()
 
         async def watch() -> None:  # the client leaving ends the stream
@@ -291,9 +362,12 @@ class StreamApp:
 
         watcher = asyncio.get_running_loop().create_task(watch())
         try:
-            await hub.join(channel, listener)
+            for channel in channels:
+                await hub.join(channel, listener)
         except (RedisError, OSError):
             watcher.cancel()
+            for channel in channels:
+                await hub.leave(channel, listener)
             await _json(send, 503, {"error": "unavailable"})
             return
         try:
@@ -336,7 +410,8 @@ class StreamApp:
             return
         finally:
             watcher.cancel()
-            await hub.leave(channel, listener)
+            for channel in channels:
+                await hub.leave(channel, listener)
 
 
 application = StreamApp()

@@ -131,3 +131,46 @@ def handoff_code_redeem(code: str, *, site_pk: int, campaign_pk: int) -> int | N
     if not cache.delete(key):
         return None
     return int(bound[2])
+
+
+# The agent console's push stream ticket (``chats.stream``): issued by the
+# console (``console.chat_views.chat_stream_ticket``) behind the agent's
+# sign-in, for one chat of the agent's site; the stream server, which has no
+# session, checks the ticket alone. It only opens a stream: good for
+# ``CONSOLE_TICKET_MAX_AGE`` seconds, and the console asks a new one for each
+# (re)connection.
+CONSOLE_TICKET_SALT = "chats.console-stream-ticket.v1"
+CONSOLE_TICKET_MAX_AGE = 60
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleTicket:
+    """What a valid console ticket names: an agent, their site, one chat."""
+
+    agent_pk: int
+    site_pk: int
+    chat_pk: int
+
+
+def console_ticket_issue(*, agent_pk: int, site_pk: int, chat_pk: int) -> str:
+    """Return a signed stream ticket for the agent's chat (the caller checked
+    that the chat is the agent's site's)."""
+    payload = {"a": agent_pk, "s": site_pk, "ch": chat_pk}
+    return signing.dumps(payload, salt=CONSOLE_TICKET_SALT, compress=False)
+
+
+def console_ticket_read(ticket: str) -> ConsoleTicket:
+    """Return the ticket's names if its signature holds and it is fresh, else raise."""
+    if not ticket or len(ticket) > 500:
+        raise ChatTokenError("missing")
+    try:
+        payload = signing.loads(ticket, salt=CONSOLE_TICKET_SALT, max_age=CONSOLE_TICKET_MAX_AGE)
+    except signing.BadSignature:  # forged, or expired (SignatureExpired)
+        raise ChatTokenError("bad signature") from None
+    if not isinstance(payload, dict):
+        raise ChatTokenError("malformed")
+    names = (payload.get("a"), payload.get("s"), payload.get("ch"))
+    if not all(isinstance(n, int) and not isinstance(n, bool) for n in names):
+        raise ChatTokenError("malformed")
+    agent_pk, site_pk, chat_pk = names
+    return ConsoleTicket(agent_pk=agent_pk, site_pk=site_pk, chat_pk=chat_pk)  # type: ignore[arg-type]

@@ -69,7 +69,7 @@ def gateway_origin(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}"
 
 
-def _stream_origin() -> str:
+def stream_origin() -> str:
     """The push stream server's origin when it has its own, else ""."""
     value = settings.SSO_CHAT_STREAM
     return "" if value in ("", "off", "self") else value.rstrip("/")
@@ -80,7 +80,7 @@ def _stream_url(base: str) -> str:
     none to connect to (the window then polls at its full pace)."""
     if settings.SSO_CHAT_STREAM in ("", "off"):
         return ""
-    return f"{_stream_origin()}{base}api/stream/"
+    return f"{stream_origin()}{base}api/stream/"
 
 
 @never_cache
@@ -112,8 +112,8 @@ def chat_window(request: HttpRequest, site_id: int, campaign_id: int) -> HttpRes
     policy = f"frame-ancestors {ancestors}"
     if campaign.logo_origin:  # the logo's https origin only
         policy += f"; img-src 'self' data: {campaign.logo_origin}"
-    if _stream_origin():  # the push stream on its own origin
-        policy += f"; connect-src 'self' {_stream_origin()}"
+    if stream_origin():  # the push stream on its own origin
+        policy += f"; connect-src 'self' {stream_origin()}"
     response["Content-Security-Policy"] = policy
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response

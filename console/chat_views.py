@@ -34,6 +34,8 @@ from chats.services import (
     message_post,
     signin_request_create,
 )
+from chats.tokens import CONSOLE_TICKET_MAX_AGE, console_ticket_issue
+from chats.views import stream_origin
 from sso_site.signin.decorators import agent_required
 from sso_site.signin.requests import AgentRequest
 from tenants.inputs import InputError, ascii_int
@@ -110,6 +112,11 @@ def chats_json(request: AgentRequest) -> JsonResponse:
     )
 
 
+def stream_on() -> bool:
+    """Whether a push stream server runs (``chats.stream``)."""
+    return settings.SSO_CHAT_STREAM not in ("", "off")
+
+
 @never_cache
 @require_GET
 @agent_required
@@ -122,8 +129,53 @@ def chat_detail(request: AgentRequest, chat_id: int) -> HttpResponse:
         "chat": chat,
         "summary": chat_summary(chat),
         "history": history_rows(chat, site=agent.site),
+        "stream": stream_on(),
+        "safety_poll": settings.SSO_CHAT_SAFETY_POLL_S,
     }
-    return render(request, "console/chat.html", context)
+    return stream_allowed(render(request, "console/chat.html", context))
+
+
+def stream_allowed(response: HttpResponse) -> HttpResponse:
+    """Let the page's script connect to the push stream on its own origin."""
+    if stream_origin():
+        response._csp_update = {"connect-src": [stream_origin()]}  # type: ignore[attr-defined]
+    return response
+
+
+@never_cache
+@require_GET
+@agent_required
+def chats_stream_ticket(request: AgentRequest) -> JsonResponse:
+    """A ticket to open the push stream of the agent's site's chat list
+    (chats arriving, taken, ended), as ``chat_stream_ticket`` for chat 0."""
+    if not stream_on():
+        return JsonResponse({"error": "no_stream"}, status=404)
+    agent = _agent(request)
+    ticket = console_ticket_issue(agent_pk=agent.pk, site_pk=agent.site_id, chat_pk=0)
+    return JsonResponse(
+        {"url": f"{stream_origin()}/console/stream/?t={ticket}", "max_age": CONSOLE_TICKET_MAX_AGE}
+    )
+
+
+@never_cache
+@require_GET
+@agent_required
+def chat_stream_ticket(request: AgentRequest, chat_id: int) -> JsonResponse:
+    """A ticket to open the chat's push stream (``chats.stream``) within
+    ``CONSOLE_TICKET_MAX_AGE`` seconds, and the stream's URL; for a chat of
+    the agent's own site only (another site's chat is a 404). The console
+    asks a new one each time it (re)opens the stream."""
+    chat = _chat(request, chat_id)
+    if not stream_on():
+        return JsonResponse({"error": "no_stream"}, status=404)
+    agent = _agent(request)
+    ticket = console_ticket_issue(agent_pk=agent.pk, site_pk=agent.site_id, chat_pk=chat.pk)
+    return JsonResponse(
+        {
+            "url": f"{stream_origin()}/console/chats/{chat.pk}/stream/?t={ticket}",
+            "max_age": CONSOLE_TICKET_MAX_AGE,
+        }
+    )
 
 
 @never_cache

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from chats.selectors import chats_open
+from console.chat_views import stream_allowed, stream_on
 from console.forms import SiteIdForm
 from sso.starters import sign_in_logout
 from sso_site.signin.decorators import agent_required
@@ -88,6 +89,11 @@ def console_index(request: AgentRequest, site_id: int | None = None) -> HttpResp
     """Show the agent console of the site the session is bound to."""
     agent = request.agent
     chats = chats_open(site=agent.site, group=agent.department)
-    return render(
-        request, "console/index.html", {"agent": agent, "site": agent.site, "chats": chats}
-    )
+    context = {
+        "agent": agent,
+        "site": agent.site,
+        "chats": chats,
+        "stream": stream_on(),
+        "safety_poll": settings.SSO_CHAT_SAFETY_POLL_S,
+    }
+    return stream_allowed(render(request, "console/index.html", context))
