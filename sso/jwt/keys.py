@@ -95,12 +95,24 @@ KEY_USE_KEEP = 20
 KEY_USE_SECONDS = 30 * 24 * 3600
 
 
+# The entry this process pushed last, per settings row: an entry is (second,
+# key label), so a second sign-in with the same key in the same second would
+# push an exact copy of the newest entry, telling the reader nothing new.
+_last_pushed: dict[int, tuple[int, str]] = {}
+
+
 def key_use_record(*, config: JwtSettings, key: VerificationKey) -> None:
     """Remember that ``key`` verified a sign-in of ``config`` (last few kept)."""
+    entry = (int(time.time()), key.label)
+    if _last_pushed.get(config.pk) == entry:
+        return  # the newest entry already says so (see _last_pushed)
+    if len(_last_pushed) >= 20_000:
+        _last_pushed.clear()
+    _last_pushed[config.pk] = entry
     try:
         _store.list_push(
             _key_use_name(config),
-            [int(time.time()), key.label],
+            list(entry),
             keep=KEY_USE_KEEP,
             timeout=KEY_USE_SECONDS,
         )

@@ -4,6 +4,7 @@ list, pushed in one round trip per sign-in, read newest first.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.cache import caches
@@ -34,3 +35,18 @@ def test_the_last_few_uses_are_kept_newest_first(site: Site, jwt_configure: Any)
     assert len(recent) == KEY_USE_KEEP
     assert recent[0][1] == f"k{KEY_USE_KEEP + 2}"
     assert recent[-1][1] == "k3"
+
+
+def test_a_copy_of_the_newest_entry_is_not_pushed(site: Site, jwt_configure: Any) -> None:
+    """Issue 19: an entry is (second, key label); a second sign-in with the
+    same key in the same second costs no Redis round trip, while a use of
+    another key in between is kept in order.
+    """
+    config = jwt_configure(site)
+    while time.time() % 1 > 0.5:  # the calls below fall within one second
+        time.sleep(0.05)
+    current = VerificationKey(kid="", key=None, label="current")
+    upcoming = VerificationKey(kid="", key=None, label="next")
+    for key in (current, current, current, upcoming, current, current):
+        key_use_record(config=config, key=key)
+    assert [label for _, label in key_use_recent(config=config)] == ["current", "next", "current"]
