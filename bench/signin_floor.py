@@ -259,12 +259,13 @@ def _cmdline(pid: str) -> str:
         return ""
 
 
-def serving_cpu(server_pid: int, database: str) -> float:
-    """Return the CPU seconds used so far by the processes serving sign-ins:
+def serving_cpu(server_pid: int, database: str) -> dict[str, float]:
+    """Return the CPU seconds used so far by each process serving sign-ins:
     the gunicorn tree of ``server_pid``, PostgreSQL backends of ``database``,
-    the WAL writer and Redis. Zero where /proc is not there.
+    the WAL writer and Redis, by process ID. Empty where /proc is not there.
+    Compare two readings with ``cpu_since``.
     """
-    total = 0.0
+    total: dict[str, float] = {}
     parents: dict[str, tuple[int, float]] = {}
     for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else ():
         if not entry.name.isdigit():
@@ -274,13 +275,21 @@ def serving_cpu(server_pid: int, database: str) -> float:
             parents[entry.name] = stat
     for pid, (ppid, cpu) in parents.items():
         if int(pid) == server_pid or ppid == server_pid:
-            total += cpu
+            total[pid] = cpu
             continue
         name = _cmdline(pid)
         backend = name.startswith("postgres:") and (f" {database} " in name or "walwriter" in name)
         if backend or name.startswith("redis-server"):
-            total += cpu
+            total[pid] = cpu
     return total
+
+
+def cpu_since(before: dict[str, float], after: dict[str, float]) -> float:
+    """CPU seconds used between two ``serving_cpu`` readings, by the processes
+    alive at the second: a process that ended in between (a database
+    connection closed) takes its time with it, rather than making it negative.
+    """
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
 
 
 def wrk(side: Side, body_file: str, connections: int, seconds: float) -> dict[str, float]:
@@ -295,7 +304,7 @@ def wrk(side: Side, body_file: str, connections: int, seconds: float) -> dict[st
     done = subprocess.run(  # noqa: S603 (our own command)
         command, capture_output=True, text=True, check=False, timeout=seconds + 120
     )
-    cpu = serving_cpu(side.pid, database) - cpu_before
+    cpu = cpu_since(cpu_before, serving_cpu(side.pid, database))
     line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"wrk said: {done.stdout[-500:]} {done.stderr[-500:]}")
