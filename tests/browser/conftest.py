@@ -32,7 +32,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import pytest
+import requests
 from django.db import connections
+from django.test import override_settings
 
 from campaigns.models import Campaign
 from chats.models import RoutingRule
@@ -40,6 +42,7 @@ from mapping.models import CustomVariable, FieldMapping, Target
 from tenants.models import Agent, Audience, Site
 from tests.factories import AgentFactory, CampaignFactory, SiteFactory
 from tests.fixtures.chats import jwt_settings_create
+from tests.ops.servers import server_env, stream_server
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -281,3 +284,21 @@ def screenshot() -> Callable[[Any, str], None]:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
     return take
+
+
+@pytest.fixture
+def stream(world: World) -> Iterator[str]:
+    """A stream server (chats.stream) on its own origin (the live server has
+    no nginx in front; the window's and the console's policies let them
+    connect there), with the safety poll at ten minutes: only a push
+    explains an update within seconds."""
+    with (
+        stream_server(server_env()) as url,
+        override_settings(SSO_CHAT_STREAM=url, SSO_CHAT_SAFETY_POLL_S=600),
+    ):
+        yield url
+
+
+def streams_open(url: str) -> int:
+    """How many streams the stream server at ``url`` holds."""
+    return int(requests.get(f"{url}/healthz", timeout=5).json()["streams"])

@@ -7,37 +7,18 @@ poll set to ten minutes, only the push can explain it.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
-from django.test import override_settings
 from playwright.sync_api import expect
 
 from chats.models import Chat, Message
 from chats.presence import chat_typing_set
 from chats.services import chat_read_mark, message_post
-from tests.browser.conftest import World
+from tests.browser.conftest import World, streams_open
 from tests.browser.test_chat_window import open_window
-from tests.ops.servers import server_env, stream_server
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def stream(world: World) -> Iterator[str]:
-    # The stream server has its own origin here (the live server has no
-    # nginx in front): the window's policy lets it connect there.
-    with (
-        stream_server(server_env()) as url,
-        override_settings(SSO_CHAT_STREAM=url, SSO_CHAT_SAFETY_POLL_S=600),
-    ):
-        yield url
-
-
-def streams_open(url: str) -> int:
-    return int(requests.get(f"{url}/healthz", timeout=5).json()["streams"])
 
 
 def test_the_agents_typing_message_and_seen_arrive_by_push(

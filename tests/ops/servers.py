@@ -23,6 +23,8 @@ from pathlib import Path
 import requests
 from django.conf import settings
 
+from deploy.serve import stream_command as serve_stream_command
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -102,19 +104,11 @@ def gunicorn(env: dict[str, str], workers: int = 2) -> Iterator[str]:
 
 
 def stream_command(port: int) -> list[str]:
-    """uvicorn serving the chat windows' push streams (chats.stream)."""
+    """uvicorn serving the push streams (chats.stream), as ``make serve``
+    runs it, but quieter and quicker to stop (uvicorn keeps an option's last
+    value)."""
     return [
-        str(Path(sys.executable).with_name("uvicorn")),
-        "chats.stream:application",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
+        *serve_stream_command(port),
         "--timeout-graceful-shutdown",
         "2",
         "--log-level",
